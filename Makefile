@@ -1,0 +1,41 @@
+# awareness-kit: the two commands of the Quick start, and a few helpers.
+#   make run    create .venv, install the kit, start it (simulated hardware where there is none)
+#   make test   install everything the tests need (Debian packages too, when root) and run them all
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Debian packages the test suite uses: a real browser, PortAudio for sounddevice, fonts for screenshots.
+TEST_DEBS := chromium libportaudio2 fonts-dejavu-core
+ARGS ?=
+
+.PHONY: run test lint bench clean
+
+run: $(VENV)/.installed-run
+	$(BIN)/awareness-kit run $(ARGS)
+
+test: $(VENV)/.installed-dev
+	@tools/system-deps.sh $(TEST_DEBS)
+	$(BIN)/python -m pytest $(ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check device web tests bench
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/pipeline.py
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# A stamp per install: reinstalls only when pyproject.toml changes.
+$(VENV)/.installed-run: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e '.[vision,sim]'
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed-run
+
+clean:
+	rm -rf $(VENV) test-artifacts .pytest_cache

@@ -1,0 +1,144 @@
+"""Real microphones (sounddevice) and WAV files, delivering the same blocks as the simulated microphone."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import wave
+
+import numpy as np
+
+from device.errors import DeviceUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+class SoundDeviceMic:
+    """A PortAudio input through sounddevice; the callback only copies into a ring buffer.
+
+        with SoundDeviceMic("USB", samplerate=16000, block=1600) as mic:
+            block = mic.read(stop)
+    """
+
+    real = True
+
+    def __init__(self, device: str | None, *, samplerate: int = 16000, block: int = 1600) -> None:
+        self.device: str | int | None = int(device) if device and device.isdigit() else device
+        self.name = f"sounddevice:{device}" if device else "sounddevice"
+        self.samplerate = samplerate
+        self.block = block
+        self._ring = np.zeros(samplerate * 4, np.float32)   # 4 s: the reader is never that far behind
+        self._written = 0                                   # total samples written, only by the callback
+        self._read = 0
+        self._stream = None
+        self.overflows = 0
+
+    def open(self) -> None:
+        try:
+            import sounddevice as sd
+        except OSError as exc:
+            raise DeviceUnavailable(f"microphone {self.name}: PortAudio is missing ({exc}); "
+                                    "install it with: sudo apt-get install libportaudio2") from None
+        try:
+            sd.check_input_settings(device=self.device, channels=1, samplerate=self.samplerate, dtype="float32")
+        except (ValueError, sd.PortAudioError) as exc:
+            inputs = [f"{i}: {d['name']}" for i, d in enumerate(sd.query_devices()) if d["max_input_channels"] > 0]
+            listing = "; ".join(inputs) or "none"
+            raise DeviceUnavailable(f"microphone {self.name} cannot be used ({exc}). "
+                                    f"Input devices: {listing}") from None
+        self._written = self._read = 0
+        self._stream = sd.InputStream(device=self.device, channels=1, samplerate=self.samplerate,
+                                      dtype="float32", blocksize=0, callback=self._callback)
+        self._stream.start()
+
+    def _callback(self, indata: np.ndarray, frames: int, time_info, status) -> None:
+        # Runs on PortAudio's thread: copy only; no allocation, logging or locks.
+        if status:
+            self.overflows += 1
+        start = self._written % len(self._ring)
+        first = min(frames, len(self._ring) - start)
+        self._ring[start:start + first] = indata[:first, 0]
+        if first < frames:
+            self._ring[:frames - first] = indata[first:frames, 0]
+        self._written += frames
+
+    def read(self, stop: threading.Event) -> np.ndarray | None:
+        if self._stream is None:
+            raise DeviceUnavailable(f"microphone {self.name} is not open")
+        waited = 0.0
+        while self._written - self._read < self.block:
+            if stop.wait(0.01):
+                return None
+            waited += 0.01
+            if waited > 2.0 or not self._stream.active:
+                raise DeviceUnavailable(f"microphone {self.name} stopped delivering sound")
+        if self._written - self._read > len(self._ring) - self.block:
+            self._read = self._written - self.block          # fell behind: keep the newest
+        start = self._read % len(self._ring)
+        idx = (start + np.arange(self.block)) % len(self._ring)
+        self._read += self.block
+        return self._ring[idx]
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.abort()
+            self._stream.close()
+            self._stream = None
+
+    def __enter__(self) -> SoundDeviceMic:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class WavFileMic:
+    """A 16-bit PCM WAV file played in real time (mono, or its first channel), so a result can be replayed."""
+
+    real = False
+
+    def __init__(self, path: str, *, samplerate: int = 16000, block: int = 1600) -> None:
+        self.path = path
+        self.name = f"file:{path}"
+        self.samplerate = samplerate
+        self.block = block
+        self._samples: np.ndarray | None = None
+        self._position = 0
+        self._start = 0.0
+
+    def open(self) -> None:
+        try:
+            with wave.open(self.path, "rb") as wav:
+                if wav.getsampwidth() != 2:
+                    raise DeviceUnavailable(f"microphone {self.name}: only 16-bit PCM WAV files can be played")
+                if wav.getframerate() != self.samplerate:
+                    raise DeviceUnavailable(f"microphone {self.name}: the file is {wav.getframerate()} Hz; "
+                                            f"set [mic] samplerate = {wav.getframerate()} or resample it")
+                raw = np.frombuffer(wav.readframes(wav.getnframes()), "<i2").reshape(-1, wav.getnchannels())
+        except (FileNotFoundError, wave.Error, EOFError) as exc:
+            raise DeviceUnavailable(f"microphone {self.name}: cannot read the file ({exc})") from None
+        self._samples = raw[:, 0].astype(np.float32) / 32768.0
+        self._position = 0
+        self._start = time.monotonic()
+
+    def read(self, stop: threading.Event) -> np.ndarray | None:
+        if self._samples is None:
+            raise DeviceUnavailable(f"microphone {self.name} is not open")
+        end = self._position + self.block
+        if end > len(self._samples) or stop.wait(max(0.0, self._start + end / self.samplerate - time.monotonic())):
+            return None
+        block = self._samples[self._position:end]
+        self._position = end
+        return block
+
+    def close(self) -> None:
+        self._samples = None
+
+    def __enter__(self) -> WavFileMic:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

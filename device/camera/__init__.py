@@ -1,0 +1,64 @@
+"""Camera sources: a small protocol, and open_camera() choosing one from a spec such as "opencv:0".
+
+A source yields BGR frames of the configured size at its own pace::
+
+    camera = open_camera("simulated", config, scene=Scene(1))
+    with camera:
+        image = camera.read(stop_event)   # None once stop_event is set or the source has ended
+
+Hardware libraries are imported inside the real backends only, so the kit imports anywhere.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import threading
+from typing import Protocol
+
+import numpy as np
+
+from device.config import Config
+from device.scene import Scene
+
+logger = logging.getLogger(__name__)
+
+
+class Camera(Protocol):
+    name: str
+    real: bool
+
+    def open(self) -> None: ...
+
+    def read(self, stop: threading.Event) -> np.ndarray | None: ...
+
+    def close(self) -> None: ...
+
+
+def open_camera(spec: str, config: Config, *, scene: Scene) -> Camera:
+    """Build (not yet open) the camera named by *spec*; "auto" picks real hardware when there is some."""
+    if spec == "auto":
+        spec = _detect()
+    if spec == "simulated":
+        from device.camera.simulated import SimulatedCamera
+        return SimulatedCamera(scene, fps=config.camera.fps, size=(config.camera.width, config.camera.height))
+    from device.camera.opencv import OpenCVCamera
+    target = int(spec.split(":", 1)[1]) if spec.startswith("opencv:") else spec.split(":", 1)[1]
+    return OpenCVCamera(target, fps=config.camera.fps, size=(config.camera.width, config.camera.height))
+
+
+def _detect() -> str:
+    """The first real camera found, else "simulated", saying which in one log line."""
+    devices = sorted(glob.glob("/dev/video[0-9]*"))
+    if devices:
+        try:
+            import cv2  # noqa: F401
+        except ImportError:
+            logger.info("camera: %s found but OpenCV is not installed (pip install 'awareness-kit[vision]'); "
+                        "using the simulated camera", devices[0])
+            return "simulated"
+        index = devices[0].removeprefix("/dev/video")
+        logger.info("camera: using USB camera %s (opencv:%s)", devices[0], index)
+        return f"opencv:{index}"
+    logger.info("camera: no camera found; using the simulated camera")
+    return "simulated"

@@ -1,0 +1,130 @@
+"""The command line: `awareness-kit run` starts the kit and its dashboard.
+
+    awareness-kit run --camera simulated --port 8000
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+from pathlib import Path
+
+from device import __version__
+from device.config import Config, load_config
+from device.errors import ConfigError, KitError
+
+logger = logging.getLogger("awareness-kit")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="awareness-kit",
+        description="A Raspberry Pi that watches, listens and senses like a smart city camera, keeps everything "
+                    "on the device, and shows it all on a live dashboard.")
+    parser.add_argument("--version", action="version", version=f"awareness-kit {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = commands.add_parser(
+        "run", help="capture, analyse and serve the live dashboard",
+        description="Start the kit: capture from the camera, microphone and sensors (simulated where there are "
+                    "none), analyse on the device, and serve the dashboard. Flags override the config file, "
+                    "which overrides the defaults; AWARENESS_KIT_<SECTION>_<KEY> variables override the file.")
+    run.add_argument("--config", type=Path, metavar="FILE",
+                     help="TOML config file (see config.example.toml); default: built-in defaults")
+    run.add_argument("--camera", metavar="SOURCE",
+                     help="auto (real camera if found, else simulated), simulated, opencv:N (USB webcam N) "
+                          "or file:PATH (a video file)")
+    run.add_argument("--mic", metavar="SOURCE",
+                     help="auto (real input if found, else simulated), simulated, sounddevice[:NAME_OR_INDEX] "
+                          "or file:PATH.wav")
+    run.add_argument("--sensors", metavar="SOURCE", choices=["auto", "simulated", "gpio"],
+                     help="auto (the GPIO header if present, else simulated), simulated (gpiozero mock pins) "
+                          "or gpio")
+    run.add_argument("--host", metavar="H", help="address to listen on (default 0.0.0.0: every interface, "
+                                                 "so phones on the network can connect)")
+    run.add_argument("--port", type=int, metavar="P", help="dashboard port (default 8000)")
+    run.add_argument("--data-dir", metavar="DIR",
+                     help="where the database and any stored file live (default ~/.local/share/awareness-kit)")
+    run.add_argument("--seed", type=int, metavar="N", help="seed of the simulated scene (same seed, same visitors)")
+    run.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace, environ: dict[str, str]) -> Config:
+    """The config file and environment, then the command-line flags on top (each checked like a file value)."""
+    config = load_config(args.config, environ=environ)
+    overrides = [("--camera", "camera", "source", args.camera), ("--mic", "mic", "source", args.mic),
+                 ("--sensors", "sensors", "source", args.sensors), ("--host", "web", "host", args.host),
+                 ("--port", "web", "port", args.port), ("--data-dir", "store", "data_dir", args.data_dir),
+                 ("--seed", "sim", "seed", args.seed)]
+    for flag, section, key, value in overrides:
+        if value is not None:
+            try:
+                config = config.replace(section, **{key: value})
+            except ConfigError as exc:
+                raise ConfigError(f"{flag} {str(exc).split(' = ', 1)[1]}") from None
+    return config
+
+
+def _lan_address() -> str | None:
+    """This machine's address on the local network (a UDP connect sends no packet)."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("10.255.255.255", 1))
+            address = probe.getsockname()[0]
+            return None if address.startswith("127.") else address
+    except OSError:
+        return None
+
+
+def run(config: Config) -> int:
+    from device.kit import Kit
+    from web import create_app
+    from web.server import Server
+
+    kit = Kit(config)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        kit.start()
+        server = Server(create_app(kit), config.web.host, config.web.port,
+                        max_viewers=config.web.max_viewers).start()
+    except OSError as exc:
+        kit.stop()
+        raise KitError(f"cannot listen on {config.web.host}:{config.web.port}: {exc.strerror or exc}; "
+                       "choose another with --port") from None
+    except BaseException:
+        kit.stop()
+        raise
+    urls = [f"http://127.0.0.1:{server.port}/"]
+    lan = _lan_address()
+    if config.web.host in ("0.0.0.0", "::") and lan:
+        urls.append(f"http://{lan}:{server.port}/ (phones on this network)")
+    elif config.web.host not in ("0.0.0.0", "::", "127.0.0.1"):
+        urls = [f"http://{config.web.host}:{server.port}/"]
+    print(f"awareness-kit: dashboard at {' and '.join(urls)}; data in {config.data_dir}", flush=True)
+    stop.wait()
+    logger.info("stopping")
+    kit.frames.close()
+    kit.observations.close()   # ends every live stream, so the server's threads are free at once
+    server.stop()
+    kit.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        config = config_from_args(args, dict(os.environ))
+        return run(config)
+    except KitError as exc:
+        print(f"awareness-kit: {exc}", file=sys.stderr)
+        return 2

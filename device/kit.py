@@ -1,0 +1,230 @@
+"""The kit: assembles sources, analyzers, the hub and the store; starts, supervises and stops them.
+
+    kit = Kit(config)
+    kit.start()
+    kit.status()        # what /api/status shows
+    kit.stop()          # within 2 s, everything published is written
+
+Data flows one way: source -> analyzer -> hub -> sinks. The web layer reads kit.frames, kit.observations
+and kit.store, and never touches a camera or a pin.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from typing import Any
+
+from device.audio import open_mic
+from device.audio.level import LevelMeter
+from device.camera import open_camera
+from device.config import Config
+from device.hub import Frame, FrameHub, ObservationHub
+from device.observations import Observation
+from device.scene import Scene
+from device.sensors import open_sensors
+from device.store import Store
+from device.workers import Worker
+
+logger = logging.getLogger(__name__)
+
+
+class RateMeter:
+    """Events per second over the last few seconds (cheap enough to call on every frame)."""
+
+    def __init__(self, window_s: float = 3.0) -> None:
+        self.window = window_s
+        self._times: deque[float] = deque()
+
+    def tick(self, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        self._times.append(now)
+        while self._times and self._times[0] < now - self.window:
+            self._times.popleft()
+
+    @property
+    def rate(self) -> float:
+        now = time.monotonic()
+        while self._times and self._times[0] < now - self.window:
+            self._times.popleft()
+        return len(self._times) / self.window
+
+
+class SourceState:
+    """What the dashboard says about one source: which device, real or simulated, running or offline."""
+
+    def __init__(self, device: str, name: str = "", real: bool = False) -> None:
+        self.device = device
+        self.name = name
+        self.real = real
+        self.state = "starting"
+        self.since = time.time()
+        self.error: str | None = None
+
+    def set(self, state: str, error: str | None = None) -> None:
+        if state != self.state:
+            self.since = time.time()
+        self.state, self.error = state, error
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "real": self.real, "kind": "real" if self.real else "simulated",
+                "state": self.state, "since": self.since, "error": self.error}
+
+
+class Kit:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.epoch = time.monotonic()
+        self.started_at = time.time()
+        self.scene = Scene(config.sim.seed)
+        self.observations = ObservationHub()
+        self.frames = FrameHub(encode=self._encode_view)
+        self.store = Store(config.data_dir / "awareness.db", flush_interval_s=config.store.flush_interval_s)
+        self.sources = {name: SourceState(name) for name in ("camera", "microphone", "sensors")}
+        self.capture_rate, self.analysis_rate, self.audio_rate = RateMeter(), RateMeter(), RateMeter()
+        self.frames_captured = 0
+        self.frames_analysed = 0
+        self.frames_skipped = 0
+        self.vision = None
+        self.vision_error: str | None = None
+        self.level: LevelMeter | None = None
+        self.sensors = None
+        self._workers: list[Worker] = []
+        self._stopped = False
+
+    # ---- lifecycle
+    def start(self) -> None:
+        self.store.start(self.observations)
+        camera = open_camera(self.config.camera.source, self.config, scene=self.scene)
+        self._describe("camera", camera)
+        mic = open_mic(self.config.mic.source, self.config, scene=self.scene, epoch=self.epoch)
+        self._describe("microphone", mic)
+        self.level = LevelMeter(samplerate=mic.samplerate, publish=self.observations.publish)
+        try:
+            from device.vision.pipeline import VisionAnalyzer
+            self.vision = VisionAnalyzer(self.config.vision, publish=self.observations.publish)
+        except Exception as exc:   # ImportError without OpenCV; DeviceUnavailable without cascades
+            self.vision_error = str(exc) if not isinstance(exc, ImportError) else \
+                "vision analysis needs OpenCV: pip install 'awareness-kit[vision]'"
+            logger.warning("vision: %s", self.vision_error)
+        board, stimuli = open_sensors(self.config.sensors.source, self.config.sensors,
+                                      publish=self.observations.publish, scene=self.scene, epoch=self.epoch)
+        self.sensors = board
+        self.sources["sensors"].name, self.sources["sensors"].real = board.name, board.real
+        board.start()
+        self.sources["sensors"].set("running" if not board.errors else "degraded",
+                                    "; ".join(board.errors.values()) or None)
+
+        self._workers.append(Worker("capture", lambda stop: self._capture(camera, stop),
+                                    on_failure=lambda e: self.sources["camera"].set("offline", str(e))))
+        if self.vision is not None:
+            self._workers.append(Worker("vision", self._analyse))
+        self._workers.append(Worker("audio", lambda stop: self._listen(mic, stop),
+                                    on_failure=lambda e: self.sources["microphone"].set("offline", str(e))))
+        self._workers.append(Worker("sensors", board.poll))
+        if stimuli is not None:
+            self._workers.append(Worker("sensor-stimuli", stimuli.loop))
+        for worker in self._workers:
+            worker.start()
+
+    def _describe(self, key: str, source: Any) -> None:
+        state = self.sources[key]
+        state.name, state.real = source.name, source.real
+
+    def stop(self) -> None:
+        """Stop every worker and close every device, then flush the store; idempotent."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self.frames.close()
+        for worker in self._workers:
+            worker.stop_event.set()
+        for worker in self._workers:
+            worker.close(timeout=1.0)
+        if self.sensors is not None:
+            self.sensors.close()
+        self.observations.close()
+        self.store.close()
+        logger.info("stopped; %d observations stored", self.store.written)
+
+    # ---- workers
+    def _capture(self, camera: Any, stop: threading.Event) -> None:
+        camera.open()
+        self.sources["camera"].set("running")
+        try:
+            while not stop.is_set():
+                image = camera.read(stop)
+                if image is None:
+                    if not stop.is_set():
+                        self.sources["camera"].set("ended", "the video file has ended")
+                    return
+                self.frames.publish(image)
+                self.frames_captured += 1
+                self.capture_rate.tick()
+        finally:
+            camera.close()
+
+    def _analyse(self, stop: threading.Event) -> None:
+        assert self.vision is not None
+        last = 0
+        while not stop.is_set():
+            frame: Frame | None = self.frames.wait_newer(last, timeout=0.5)
+            if frame is None:
+                continue
+            if last:
+                self.frames_skipped += frame.index - last - 1
+            last = frame.index
+            self.vision.process(frame)
+            self.frames_analysed += 1
+            self.analysis_rate.tick()
+
+    def _listen(self, mic: Any, stop: threading.Event) -> None:
+        assert self.level is not None
+        mic.open()
+        self.sources["microphone"].set("running")
+        try:
+            while not stop.is_set():
+                block = mic.read(stop)
+                if block is None:
+                    if not stop.is_set():
+                        self.sources["microphone"].set("ended", "the sound file has ended")
+                    return
+                self.level.feed(block, time.time())
+                self.audio_rate.tick()
+        finally:
+            mic.close()
+
+    def _encode_view(self, frame: Frame) -> bytes:
+        from device.vision.pipeline import Detections
+        from device.vision.privacy import render_view
+
+        detections = self.vision.latest if self.vision is not None else Detections()
+        return render_view(frame.image, detections, blur=self.config.vision.blur_faces,
+                           quality=self.config.camera.jpeg_quality)
+
+    # ---- reading
+    def status(self) -> dict[str, Any]:
+        latest = self.observations.latest
+        return {
+            "uptime_s": round(time.time() - self.started_at, 1),
+            "sources": {key: state.to_dict() for key, state in self.sources.items()},
+            "camera": {"capture_fps": round(self.capture_rate.rate, 1),
+                       "analysis_fps": round(self.analysis_rate.rate, 1),
+                       "frames_captured": self.frames_captured, "frames_analysed": self.frames_analysed,
+                       "frames_skipped": self.frames_skipped, "jpeg_encodes": self.frames.encodes,
+                       "vision_error": self.vision_error},
+            "microphone": {"blocks_per_s": round(self.audio_rate.rate, 1),
+                           "level_dbfs": round(self.level.current_dbfs, 1) if self.level else None,
+                           "seconds_analysed": round(self.level.seconds_analysed, 1) if self.level else 0,
+                           "seconds_stored": 0},
+            "sensors": self.sensors.status() if self.sensors is not None else {},
+            "now": {kind: obs.to_dict() for kind, obs in latest.items()},
+            "counts": dict(self.observations.counts),
+            "store": {"written": self.store.written, "dropped": self.store.dropped,
+                      "bytes": self.store.size_bytes()},
+        }
+
+    def publish(self, obs: Observation) -> None:
+        self.observations.publish(obs)

@@ -1,0 +1,268 @@
+"""The simulated scene: visitors walk in, stop, look at the camera, talk and leave, forever.
+
+It is a pure function of (seed, time), so the simulated camera, microphone and sensors that read it stay
+in step, and a seed replays the same visitors::
+
+    scene = Scene(seed=1)
+    image = scene.render(12.0)          # 640x480 BGR frame at t = 12 s
+    samples = scene.sound(0, 1600)      # the first 0.1 s of the room's sound at 16 kHz
+    scene.people(12.0)                  # who is there, where, and what they are doing
+
+Faces are real public-domain imagery bundled with scikit-image (the astronaut Eileen Collins and faces
+from its LFW subset), so the real face detector finds them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from device.errors import DeviceUnavailable
+
+WIDTH, HEIGHT = 640, 480
+ROOM_DEPTH_M = 3.5          # where the back wall is, for the distance sensor
+PIR_HOLD_S = 2.0            # a PIR module keeps its output high this long after the last movement
+WALK_S = 2.5                # time to walk from the edge of the picture to the standing spot
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """One scripted visitor: who they look like and when they enter, look, talk and leave."""
+
+    number: int
+    face: int
+    shirt: tuple[int, int, int]
+    distance_m: float
+    side: int                # -1 enters from the left, +1 from the right
+    stop_x: float
+    enter: float
+    look_start: float
+    talk_start: float
+    talk_end: float
+    look_end: float
+    exit: float
+    pitch_hz: float
+
+    @property
+    def arrive(self) -> float:
+        return self.enter + WALK_S
+
+    @property
+    def leave(self) -> float:
+        return self.exit - WALK_S
+
+    def present(self, t: float) -> bool:
+        return self.enter <= t < self.exit
+
+    def looking(self, t: float) -> bool:
+        return self.look_start <= t < self.look_end
+
+    def talking(self, t: float) -> bool:
+        return self.talk_start <= t < self.talk_end
+
+    def walking(self, t: float) -> bool:
+        return self.present(t) and not self.arrive <= t < self.leave
+
+    def distance_at(self, t: float) -> float:
+        """Metres from the kit: farther while walking across the picture."""
+        return self.distance_m + (0.8 if self.walking(t) else 0.0)
+
+    def x_at(self, t: float) -> float:
+        edge = WIDTH / 2 + self.side * (WIDTH / 2 + 120)
+        if t < self.arrive:
+            return edge + (self.stop_x - edge) * (t - self.enter) / WALK_S
+        if t >= self.leave:
+            return self.stop_x + (edge - self.stop_x) * (t - self.leave) / WALK_S
+        return self.stop_x + 2.0 * math.sin(t * 2.1 + self.number)   # people sway a little
+
+
+@dataclass(frozen=True)
+class Person:
+    """What the scene shows of a visitor at one moment (the ground truth that tests compare with)."""
+
+    visitor: Visitor
+    box: tuple[int, int, int, int]        # whole body, x, y, w, h
+    face_box: tuple[int, int, int, int]   # head, x, y, w, h
+    looking: bool
+    talking: bool
+    distance_m: float
+
+
+@functools.cache
+def face_bank() -> tuple[np.ndarray, ...]:
+    """Square BGR face images: the astronaut first, then the hundred faces of scikit-image's LFW subset."""
+    try:
+        from skimage import data
+    except ImportError:
+        raise DeviceUnavailable(
+            "the simulated camera needs scikit-image's sample faces: pip install 'awareness-kit[sim]'") from None
+    import cv2
+
+    astronaut = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+    faces = [np.ascontiguousarray(astronaut[56:171, 167:282])]
+    for grey in data.lfw_subset()[:100]:
+        face = cv2.cvtColor((grey * 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+        tint = np.array([0.86, 0.93, 1.0])      # a warm skin tone on the grey photographs
+        faces.append((face * tint).astype(np.uint8))
+    return tuple(faces)
+
+
+def _visitor(seed: int, number: int, enter: float) -> tuple[Visitor, float]:
+    """Script visitor *number*, entering at *enter*; also return the gap before the next one enters."""
+    rng = np.random.default_rng([seed, number])
+    stand = rng.uniform(9.0, 18.0)
+    arrive = enter + WALK_S
+    look_start = arrive + rng.uniform(0.8, 2.0)
+    look_end = min(look_start + rng.uniform(4.0, 9.0), arrive + stand - 0.8)
+    talk_start = look_start + rng.uniform(0.5, 1.5)
+    talk_end = min(talk_start + rng.uniform(2.0, 5.0), look_end)
+    shirt = tuple(int(c) for c in rng.integers(30, 220, size=3))
+    visitor = Visitor(
+        number=number, face=int(rng.integers(0, 101)), shirt=shirt,  # type: ignore[arg-type]
+        distance_m=float(rng.uniform(1.2, 2.4)), side=-1 if rng.random() < 0.5 else 1,
+        stop_x=(180.0 if number % 2 else 460.0) + float(rng.uniform(-30, 30)),
+        enter=enter, look_start=look_start, talk_start=talk_start, talk_end=talk_end, look_end=look_end,
+        exit=arrive + stand + WALK_S, pitch_hz=float(rng.uniform(95, 230)),
+    )
+    return visitor, float(rng.uniform(7.0, 16.0))
+
+
+class Scene:
+    """The scripted room, deterministic for a seed; see the module docstring."""
+
+    LONGEST_VISIT_S = 2 * WALK_S + 18.0
+
+    def __init__(self, seed: int = 1, *, first_entry_s: float = 0.5) -> None:
+        self.seed = seed
+        self._visitors: list[Visitor] = []
+        self._enters: list[float] = []
+        self._next_enter = first_entry_s
+        self._background = self._draw_background()
+        rng = np.random.default_rng([seed, 2**20])
+        self._noise = [rng.integers(0, 4, size=(HEIGHT, WIDTH, 3), dtype=np.uint8) for _ in range(4)]
+
+    # ---- the script
+    def visitors_between(self, start: float, end: float) -> list[Visitor]:
+        """Visitors present at some moment in [start, end)."""
+        while self._next_enter < end:
+            visitor, gap = _visitor(self.seed, len(self._visitors) + 1, self._next_enter)
+            self._visitors.append(visitor)
+            self._enters.append(visitor.enter)
+            self._next_enter += gap
+        first = bisect.bisect_left(self._enters, start - self.LONGEST_VISIT_S)
+        last = bisect.bisect_left(self._enters, end)
+        return [v for v in self._visitors[first:last] if v.exit > start]
+
+    def people(self, t: float) -> list[Person]:
+        """Who is in view at time t, nearest last (so they are drawn on top)."""
+        people = []
+        for v in self.visitors_between(t, t + 1e-9):
+            distance = v.distance_at(t)
+            scale = 1.5 / distance
+            face = int(96 * scale)
+            body_w, body_h = int(150 * scale), int(260 * scale)
+            cx = int(v.x_at(t))
+            head_y = int(110 + (scale - 0.6) * 90)
+            box = (cx - body_w // 2, head_y, body_w, face + body_h)
+            people.append(Person(v, box, (cx - face // 2, head_y, face, face), v.looking(t), v.talking(t),
+                                 distance))
+        return sorted(people, key=lambda p: -p.distance_m)
+
+    def pir(self, t: float) -> bool:
+        """The PIR output: high while someone moves in the room, and PIR_HOLD_S after."""
+        return any(v.enter + 0.2 <= t < v.exit + PIR_HOLD_S for v in self.visitors_between(t - PIR_HOLD_S, t))
+
+    def distance(self, t: float) -> float:
+        """What the ultrasonic sensor measures: the nearest visitor, or the back wall."""
+        return min((p.distance_m for p in self.people(t)), default=ROOM_DEPTH_M)
+
+    # ---- the camera
+    def render(self, t: float) -> np.ndarray:
+        """The camera's 640x480 BGR frame at time t."""
+        import cv2
+
+        image = self._background.copy()
+        for person in self.people(t):
+            self._draw_person(image, person, cv2)
+        frame_number = int(t * 30)
+        cv2.add(image, self._noise[frame_number % 4], dst=image)
+        cv2.subtract(image, self._noise[(frame_number + 2) % 4], dst=image)
+        return image
+
+    def _draw_background(self) -> np.ndarray:
+        import cv2
+
+        image = np.empty((HEIGHT, WIDTH, 3), np.uint8)
+        ramp = np.linspace(0, 1, 330)[:, None]
+        image[:330] = (np.array([175, 200, 215]) * (1 - 0.25 * ramp))[:, None, :].astype(np.uint8)  # wall
+        image[330:] = (95, 110, 120)                                                                   # floor
+        cv2.rectangle(image, (40, 120), (150, 330), (70, 90, 110), -1)        # a door
+        cv2.rectangle(image, (250, 60), (390, 160), (120, 80, 60), -1)        # a poster
+        cv2.putText(image, "SMART CITY", (262, 118), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (230, 230, 230), 2)
+        cv2.rectangle(image, (520, 250), (600, 340), (60, 110, 70), -1)       # a plant
+        return image
+
+    def _draw_person(self, image: np.ndarray, person: Person, cv2) -> None:
+        x, y, w, h = person.box
+        fx, fy, fw, fh = person.face_box
+        body_top = fy + fh
+        shoulders = max(w // 5, 4)
+        cv2.rectangle(image, (x, body_top + shoulders), (x + w, y + h), person.visitor.shirt, -1)
+        cv2.ellipse(image, (x + w // 2, body_top + shoulders), (w // 2, shoulders), 0, 180, 360,
+                    person.visitor.shirt, -1)
+        cv2.rectangle(image, (fx + fw // 4, body_top - 8), (fx + 3 * fw // 4, body_top + 4), (120, 150, 190), -1)
+        if person.looking:
+            face = _resized_face(person.visitor.face, fw)
+            _paste(image, face, fx, fy)
+        else:   # the back or side of a head: hair, no face for a detector to find
+            cv2.ellipse(image, (fx + fw // 2, fy + fh // 2), (fw // 2, fh // 2), 0, 0, 360, (40, 45, 55), -1)
+
+    # ---- the microphone
+    def sound(self, start_sample: int, count: int, samplerate: int = 16000) -> np.ndarray:
+        """*count* float32 samples of the room from *start_sample*: speech while someone talks, room noise."""
+        t = (start_sample + np.arange(count)) / samplerate
+        rng = np.random.default_rng([self.seed, 7, start_sample])
+        out = rng.normal(0.0, 0.0018, count)                      # room tone, about -55 dBFS
+        for v in self.visitors_between(t[0], t[-1] + 1 / samplerate):
+            talking = (t >= v.talk_start) & (t < v.talk_end)
+            if talking.any():
+                out += np.where(talking, _voice(t, v), 0.0)
+            if v.walking(t[0]):
+                out += _footsteps(t, v)
+        return out.astype(np.float32)
+
+
+@functools.lru_cache(maxsize=256)
+def _resized_face(index: int, size: int) -> np.ndarray:
+    import cv2
+
+    return cv2.resize(face_bank()[index], (size, size), interpolation=cv2.INTER_LINEAR)
+
+
+def _paste(image: np.ndarray, sprite: np.ndarray, x: int, y: int) -> None:
+    """Copy sprite into image at (x, y), clipped at the edges."""
+    h, w = sprite.shape[:2]
+    x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, image.shape[1]), min(y + h, image.shape[0])
+    if x0 < x1 and y0 < y1:
+        image[y0:y1, x0:x1] = sprite[y0 - y:y1 - y, x0 - x:x1 - x]
+
+
+def _voice(t: np.ndarray, v: Visitor) -> np.ndarray:
+    """A speech-like sound: a gliding voiced pitch with harmonics, in syllables and words."""
+    vibrato_hz, depth = 0.7, 0.08
+    phase = 2 * np.pi * v.pitch_hz * (t - depth * np.cos(2 * np.pi * vibrato_hz * t) / (2 * np.pi * vibrato_hz))
+    tone = sum(np.sin(h * phase) / h for h in range(1, 9))
+    syllables = np.maximum(0.0, np.sin(2 * np.pi * 4.0 * t + v.number)) ** 2
+    words = np.sin(2 * np.pi * 0.6 * t + v.number) > -0.3
+    loudness = 0.12 * 1.5 / v.distance_m
+    return loudness * tone * syllables * words
+
+
+def _footsteps(t: np.ndarray, v: Visitor) -> np.ndarray:
+    """Soft thuds, two steps a second."""
+    since_step = (t - v.enter) % 0.5
+    return 0.05 * np.exp(-since_step * 60) * np.sin(2 * np.pi * 90 * t)

@@ -1,0 +1,102 @@
+// awareness-kit live dashboard: the camera (MJPEG), counters and a feed from Server-Sent Events.
+"use strict";
+(function () {
+  const kinds = JSON.parse(document.getElementById("kinds-data").textContent);
+  const $ = (id) => document.getElementById(id);
+  const feed = $("feed");
+  const MAX_FEED = 60;
+
+  function plural(n, one, many) { return n + " " + (n === 1 ? one : many); }
+
+  // One plain sentence per observation (value shapes: device/observations.py).
+  function describe(o) {
+    const v = o.value || {};
+    switch (o.kind) {
+      case "motion": return v.boxes && v.boxes.length
+        ? "Movement in " + plural(v.boxes.length, "place", "places") + " (" + (100 * v.area).toFixed(1) + "% of the picture)"
+        : "Everything is still";
+      case "face": return v.count ? plural(v.count, "face", "faces") + " in view" : "No face in view any more";
+      case "sound_level": return "Sound level " + v.dbfs + " dBFS (loudest moment " + v.peak_dbfs + " dBFS)";
+      case "pir": return v.motion ? "The infrared sensor feels someone moving" : "The infrared sensor feels no one";
+      case "distance": return "The nearest person or object is " + v.metres + " m away";
+      default: return (kinds[o.kind] ? kinds[o.kind].title : o.kind) + ": " + JSON.stringify(v);
+    }
+  }
+
+  function clock(ts) {
+    return new Date(ts * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  }
+
+  function addToFeed(o) {
+    const li = document.createElement("li");
+    const time = document.createElement("time");
+    time.dateTime = new Date(o.ts * 1000).toISOString();
+    time.textContent = clock(o.ts);
+    const link = document.createElement("a");
+    link.href = "/data#kind-" + encodeURIComponent(o.kind);
+    link.textContent = describe(o);
+    link.title = kinds[o.kind] ? kinds[o.kind].reveals : "";
+    li.append(time, link);
+    feed.prepend(li);
+    while (feed.children.length > MAX_FEED) feed.lastElementChild.remove();
+  }
+
+  function setText(id, text) { const el = $(id); if (el.textContent !== text) el.textContent = text; }
+
+  function showNow(now) {
+    if (now.face) setText("c-faces", String(now.face.value.count));
+    if (now.motion) setText("c-motion", now.motion.value.boxes.length ? (100 * now.motion.value.area).toFixed(1) + "%" : "still");
+    if (now.pir) setText("c-pir", now.pir.value.motion ? "someone" : "no one");
+    if (now.distance) setText("c-distance", now.distance.value.metres + " m");
+  }
+
+  function showStatus(s) {
+    showNow(s.now || {});
+    if (s.microphone && s.microphone.level_dbfs !== null) setText("c-sound", s.microphone.level_dbfs.toFixed(0) + " dBFS");
+    setText("c-stored", String(s.store.written));
+    setText("fps", s.camera.capture_fps.toFixed(1));
+    setText("afps", s.camera.analysis_fps.toFixed(1));
+    setText("skipped", String(s.camera.frames_skipped));
+    const cam = s.sources.camera;
+    const note = $("camera-note");
+    if (cam.state !== "running" && cam.state !== "starting") {
+      note.hidden = false;
+      setText("camera-note", "Camera " + cam.name + " " + cam.state + " since " + clock(cam.since) + (cam.error ? ": " + cam.error : ""));
+    } else if (note.dataset.full !== "1") {
+      note.hidden = true;
+    }
+    const recording = Object.entries(s.sources).filter(([, src]) => src.state === "running" || src.state === "degraded");
+    $("recording").classList.toggle("off", recording.length === 0);
+    setText("recording-text", recording.length
+      ? "Recording: " + recording.map(([key, src]) => key + " (" + src.kind + ")").join(", ")
+      : "Not recording anything");
+  }
+
+  let source = null;
+  function connect() {
+    source = new EventSource("/events");
+    source.addEventListener("open", () => setText("feed-state", "Live: new observations appear at the top."));
+    source.addEventListener("observation", (e) => {
+      const o = JSON.parse(e.data);
+      addToFeed(o);
+      const now = {}; now[o.kind] = o; showNow(now);
+    });
+    source.addEventListener("status", (e) => showStatus(JSON.parse(e.data)));
+    source.addEventListener("error", () => {
+      setText("feed-state", "The live feed dropped; reconnecting…");
+      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 5000);  // e.g. too many viewers
+    });
+  }
+  connect();
+
+  // The camera: if the stream fails (too many viewers, the kit restarting), say so and retry.
+  const img = $("camera");
+  img.addEventListener("error", () => {
+    const note = $("camera-note");
+    note.dataset.full = "1";
+    note.hidden = false;
+    setText("camera-note", "The camera view is not available right now (the kit may be busy or restarting); retrying…");
+    setTimeout(() => { img.src = "/stream.mjpg?retry=" + Date.now(); }, 5000);
+  });
+  img.addEventListener("load", () => { $("camera-note").dataset.full = "0"; });
+})();

@@ -1,0 +1,1 @@
+"""Blueprints: pages (/ and /data), api (/api/...), stream (/stream.mjpg and /events)."""

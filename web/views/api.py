@@ -1,0 +1,54 @@
+"""JSON: /api/status, /api/observations and /api/kinds. A bad query gets a 400 that says why."""
+
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, abort, current_app, jsonify, request
+
+from device.observations import KINDS
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+MAX_LIMIT = 1000
+
+
+@bp.get("/status")
+def status():
+    kit = current_app.extensions["kit"]
+    out = kit.status()
+    out["viewers"] = {name: {"active": slots.active, "limit": slots.limit, "refused": slots.refused}
+                      for name, slots in current_app.extensions["viewers"].items()}
+    return jsonify(out)
+
+
+@bp.get("/kinds")
+def kinds():
+    return jsonify({name: kind.to_dict() for name, kind in KINDS.items()})
+
+
+@bp.get("/observations")
+def observations():
+    """?kind=NAME&since=UNIX_TS&limit=N: oldest first after since, else the newest N (default 100)."""
+    kind = request.args.get("kind") or None
+    if kind is not None and kind not in KINDS:
+        abort(400, f"unknown kind {kind[:40]!r}; known kinds: {', '.join(KINDS)}")
+    since = _number("since", float, None)
+    if since is not None and not math.isfinite(since):
+        abort(400, "since must be a finite number of seconds since 1970")
+    limit = _number("limit", int, 100)
+    if not 1 <= limit <= MAX_LIMIT:
+        abort(400, f"limit must be from 1 to {MAX_LIMIT}")
+    found = current_app.extensions["kit"].store.query(kind=kind, since=since, limit=limit)
+    return jsonify(observations=[o.to_dict() for o in found], count=len(found),
+                   next_since=found[-1].ts if found else since)
+
+
+def _number(name: str, kind: type, default):
+    text = request.args.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        return kind(text)
+    except ValueError:
+        abort(400, f"{name} must be {'an integer' if kind is int else 'a number'}, not {text[:40]!r}")
