@@ -110,10 +110,8 @@ def run(config: Config) -> int:
     print(f"awareness-kit: dashboard at {' and '.join(urls)}; data in {config.data_dir}", flush=True)
     stop.wait()
     logger.info("stopping")
-    kit.frames.close()
-    kit.observations.close()   # ends every live stream, so the server's threads are free at once
+    kit.stop()        # ends every live stream too, so the server's threads are free at once
     server.stop()
-    kit.stop()
     return 0
 
 

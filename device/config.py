@@ -78,7 +78,7 @@ class VisionConfig:
 @dataclass(frozen=True)
 class WebConfig:
     host: str = setting("0.0.0.0", "Address to listen on (0.0.0.0: every interface, so phones can connect).")
-    port: int = setting(8000, "TCP port of the dashboard.", min=1, max=65535)
+    port: int = setting(8000, "TCP port of the dashboard (0 picks any free port).", min=0, max=65535)
     max_viewers: int = setting(40, "Most live streams (camera + events) served at once; more get a polite page.",
                                min=1, max=500)
 

@@ -147,7 +147,8 @@ class Kit:
             self.sensors.close()
         self.observations.close()
         self.store.close()
-        logger.info("stopped; %d observations stored", self.store.written)
+        logger.info("stopped; %d of %d observations stored", self.store.written,
+                    sum(self.observations.counts.values()))
 
     # ---- workers
     def _capture(self, camera: Any, stop: threading.Event) -> None:

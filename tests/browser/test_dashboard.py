@@ -1,0 +1,52 @@
+"""The live page in a real browser at a phone's size, against a kit on simulated hardware."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import eventually, save
+
+
+def camera_snapshot(page) -> bytes:
+    return page.locator("#camera").screenshot()
+
+
+def test_the_live_page_on_a_phone_shows_live_frames_and_counters(live_url, phone):
+    page, watch = phone
+    page.goto(live_url + "/")
+
+    # Counters fill in from the event stream.
+    expect(page.locator("#c-sound")).to_contain_text("dBFS")
+    expect(page.locator("#c-distance")).to_have_text(re.compile(r"^\d+(\.\d+)? m$"))
+    stored = int(page.locator("#c-stored").text_content())
+    assert eventually(page, lambda: int(page.locator("#c-stored").text_content()) > stored)
+    expect(page.locator("#feed li").first).to_be_visible()
+    expect(page.locator("#feed-state")).to_contain_text("Live")
+
+    # The camera image changes over time.
+    assert eventually(page, lambda: page.locator("#camera").evaluate("img => img.naturalWidth") == 640)
+    first = camera_snapshot(page)
+    assert eventually(page, lambda: camera_snapshot(page) != first), "the camera image did not change"
+
+    path = save(page, "live-phone")
+    assert path.stat().st_size > 10_000
+    assert watch.errors == []
+    assert watch.offsite() == [], "a request left the device"
+    assert any(u.endswith("/stream.mjpg") for u in watch.requests)
+    assert any(u.endswith("/events") for u in watch.requests)
+
+
+def test_the_data_page_lists_what_is_stored(live_url, phone, kit):
+    page, watch = phone
+    assert kit.store.flush(5)
+    deadline = time.monotonic() + 10
+    while not kit.store.inventory() and time.monotonic() < deadline:
+        kit.store.flush(1)
+    page.goto(live_url + "/data")
+    assert page.locator("table.inventory tbody tr").count() >= 5
+    assert page.locator("section.kind").first.is_visible()
+    save(page, "data-phone")
+    assert watch.errors == [] and watch.offsite() == []

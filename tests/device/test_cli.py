@@ -1,0 +1,88 @@
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from device.cli import build_parser, config_from_args, main
+from device.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_help_explains_every_option(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    text = capsys.readouterr().out
+    for flag in ("--config", "--camera", "--mic", "--sensors", "--host", "--port", "--data-dir", "--seed"):
+        assert flag in text
+    assert "auto" in text and "simulated" in text and "opencv:N" in text
+
+
+def test_the_readme_documents_every_run_flag():
+    readme = (ROOT / "README.md").read_text()
+    run = build_parser()._subparsers._group_actions[0].choices["run"]
+    for action in run._actions:
+        long = [o for o in action.option_strings if o.startswith("--") and o not in ("--help", "--verbose")]
+        for option in long:
+            assert f"`{option}`" in readme or f"{option} " in readme, f"README does not mention {option}"
+
+
+def test_flags_override_the_config_and_are_checked():
+    args = build_parser().parse_args(["run", "--camera", "file:x.avi", "--port", "9000", "--seed", "5"])
+    config = config_from_args(args, {})
+    assert (config.camera.source, config.web.port, config.sim.seed) == ("file:x.avi", 9000, 5)
+    bad = build_parser().parse_args(["run", "--camera", "webcam"])
+    with pytest.raises(ConfigError, match="--camera 'webcam': expected auto, simulated"):
+        config_from_args(bad, {})
+
+
+def test_a_bad_config_stops_start_up_with_one_clear_line(tmp_path, capsys):
+    path = tmp_path / "kit.toml"
+    path.write_text("[web]\nport = 99999\n")
+    assert main(["run", "--config", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"awareness-kit: {path}: [web] port = 99999: expected an integer from 0 to 65535"
+
+
+def test_auto_falls_back_to_simulated_and_sigterm_stops_within_two_seconds_with_everything_stored(tmp_path):
+    """This machine has no camera, microphone or GPIO: auto says so once per device and simulates them."""
+    data = tmp_path / "data"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with subprocess.Popen(
+            [sys.executable, "-m", "device", "run", "--port", "0", "--host", "127.0.0.1", "--data-dir", str(data)],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        try:
+            line = process.stdout.readline()
+            url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:       # bounded: until something has been stored
+                with urllib.request.urlopen(url + "api/status", timeout=5) as response:
+                    if b'"written":0' not in response.read().replace(b" ", b""):
+                        break
+                time.sleep(0.2)
+            started = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=10)
+            elapsed = time.monotonic() - started
+        finally:
+            if process.poll() is None:
+                process.kill()
+        stderr = process.stderr.read()
+    assert process.returncode == 0, stderr
+    assert elapsed < 2.0
+    stored, published = map(int, re.search(r"stopped; (\d+) of (\d+) observations stored", stderr).groups())
+    assert stored == published > 0
+    with closing(sqlite3.connect(data / "awareness.db")) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM observations").fetchone()[0] == stored
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    for device in ("camera", "microphone", "sensors"):
+        lines = [line for line in stderr.splitlines() if f" {device}: " in line]
+        assert len(lines) == 1 and "simulated" in lines[0], stderr

@@ -1,0 +1,120 @@
+import json
+
+import pytest
+from markupsafe import escape
+
+from device.observations import KINDS, Observation
+
+
+def wait_stored(kit, kind, timeout=10.0):
+    """Bounded wait until the running kit has stored at least one observation of *kind*."""
+    sub = kit.observations.subscribe()
+    try:
+        if kind not in kit.observations.latest:
+            while not any(o.kind == kind for o in sub.get_batch(timeout)):
+                pass
+    finally:
+        sub.close()
+    assert kit.store.flush(timeout)
+
+
+def test_the_live_page_links_the_stream_and_local_assets_only(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'src="/stream.mjpg"' in html and 'src="/static/app.js"' in html
+    assert "http://" not in html and "https://" not in html
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+
+
+def test_status_reports_sources_rates_and_uptime(client, kit):
+    kit.frames.wait_newer(0, timeout=5)
+    status = client.get("/api/status").get_json()
+    assert status["sources"]["camera"] == {**status["sources"]["camera"], "name": "simulated", "real": False,
+                                           "kind": "simulated"}
+    assert {"capture_fps", "analysis_fps", "frames_skipped"} <= set(status["camera"])
+    assert status["uptime_s"] >= 0 and status["viewers"]["camera"]["limit"] == kit.config.web.max_viewers
+
+
+def test_observations_api_filters_by_kind_and_since(client, kit):
+    wait_stored(kit, "sound_level")
+    body = client.get("/api/observations?kind=sound_level&limit=5").get_json()
+    assert 1 <= body["count"] <= 5 and {o["kind"] for o in body["observations"]} == {"sound_level"}
+    since = body["observations"][-1]["ts"]
+    later = client.get(f"/api/observations?kind=sound_level&since={since}").get_json()
+    assert all(o["ts"] > since for o in later["observations"])
+
+
+@pytest.mark.parametrize("query, reason", [
+    ("kind=nonsense", "unknown kind 'nonsense'"),
+    ("limit=0", "limit must be from 1 to 1000"),
+    ("limit=abc", "limit must be an integer"),
+    ("since=yesterday", "since must be a number"),
+    ("since=nan", "since must be a finite number"),
+])
+def test_a_bad_query_gets_a_400_with_a_reason(client, query, reason):
+    response = client.get(f"/api/observations?{query}")
+    assert response.status_code == 400
+    assert reason in response.get_json()["reason"]
+
+
+def test_unknown_routes_and_methods_get_clear_errors_not_tracebacks(client):
+    assert client.get("/api/nothing").get_json()["status"] == 404
+    page = client.get("/nothing")
+    assert page.status_code == 404 and "Traceback" not in page.get_data(as_text=True)
+    assert client.post("/api/status").status_code == 405
+    assert client.get("/data?kind=<script>").status_code == 400
+
+
+def test_the_data_page_shows_every_stored_kind_with_its_explanation_and_rows(client, kit):
+    wait_stored(kit, "sound_level")
+    html = client.get("/data").get_data(as_text=True)
+    for kind in KINDS.values():
+        assert f'id="kind-{kind.name}"' in html and str(escape(kind.reveals)) in html
+    assert "dbfs" in html
+    only = client.get("/data?kind=sound_level").get_data(as_text=True)
+    assert 'id="kind-sound_level"' in only and 'id="kind-face"' not in only
+
+
+def test_stored_values_are_escaped_on_the_data_page(client, kit):
+    kit.observations.publish(Observation(1.0, "phone", "face", "<b>x</b>", {"note": "<script>alert(1)</script>"}))
+    assert kit.store.flush(5)
+    html = client.get("/data?kind=face").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html and "<b>x</b>" not in html
+
+
+def test_the_camera_stream_is_multipart_jpeg(client, kit):
+    kit.frames.wait_newer(0, timeout=5)
+    response = client.get("/stream.mjpg", buffered=False)
+    assert response.mimetype == "multipart/x-mixed-replace"
+    part = next(response.response)
+    assert part.startswith(b"--frame\r\nContent-Type: image/jpeg\r\n")
+    header, _, body = part.partition(b"\r\n\r\n")
+    length = int(header.split(b"Content-Length: ")[1])
+    assert body[:2] == b"\xff\xd8" and len(body) == length + 2
+    response.close()
+    assert client.application.extensions["viewers"]["camera"].active == 0, "a closed stream frees its slot"
+
+
+def test_the_event_stream_sends_status_then_observations(client, kit):
+    response = client.get("/events", buffered=False)
+    assert response.mimetype == "text/event-stream"
+    chunks = iter(response.response)
+    first = next(chunks).decode()
+    assert first.startswith("retry: ") and "event: status" in first
+    kit.observations.publish(Observation(2.0, "camera", "face", None, {"count": 3, "boxes": []}))
+    seen = ""
+    while "event: observation" not in seen:
+        seen += next(chunks).decode()
+    data = [line[6:] for line in seen.splitlines() if line.startswith("data: ")]
+    assert any(json.loads(d).get("value") == {"count": 3, "boxes": []} for d in data)
+    response.close()
+
+
+def test_viewers_beyond_the_cap_get_a_polite_503(client, app):
+    slots = app.extensions["viewers"]["camera"]
+    slots.active = slots.limit
+    response = client.get("/stream.mjpg")
+    assert response.status_code == 503 and "try again" in response.get_data(as_text=True)
+    assert response.headers["Retry-After"]
+    slots.active = 0
