@@ -9,7 +9,6 @@ cascade runs at 320x240 inside the moving region, or on the whole frame once eve
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -57,7 +56,7 @@ class VisionAnalyzer:
 
         to_analysis = ANALYSIS_SIZE[0] / MOTION_SIZE[0]
         regions = [tuple(int(v * to_analysis) for v in b) for b in motion.boxes]
-        now = time.monotonic()
+        now = frame.ts          # the capture clock: replays of recorded frames behave alike
         checked = False
         if regions or self._faces:
             if regions or now - self._last_face_check >= self.config.face_recheck_s / 4:
