@@ -58,8 +58,8 @@ def _detect() -> str:
     except (ImportError, OSError) as exc:   # OSError: PortAudio (libportaudio2) is not installed
         logger.info("microphone: no sound input available (%s); using the simulated microphone", exc)
         return "simulated"
-    except Exception as exc:                # sounddevice.PortAudioError: no default input device
-        logger.info("microphone: no input device found (%s); using the simulated microphone", exc)
+    except Exception:                       # sounddevice.PortAudioError: no default input device
+        logger.info("microphone: no sound input device found; using the simulated microphone")
         return "simulated"
     logger.info("microphone: using %s", device["name"])
     return "sounddevice"

@@ -66,3 +66,19 @@ def test_a_wav_file_at_another_rate_says_how_to_fix_it(tmp_path):
         wav.writeframes(b"\0\0" * 100)
     with pytest.raises(DeviceUnavailable, match="samplerate = 44100"):
         WavFileMic(str(path), samplerate=16000).open()
+
+
+def test_a_missing_sound_card_input_lists_the_inputs_there_are():
+    """Real PortAudio (libportaudio2): with no such device the error names it and lists the inputs."""
+    try:
+        import sounddevice
+    except OSError:
+        from tests.conftest import require
+        require(False, "PortAudio (libportaudio2) is not installed")
+    inputs = [d["name"] for d in sounddevice.query_devices() if d["max_input_channels"] > 0]
+    from device.audio.sources import SoundDeviceMic
+    with pytest.raises(DeviceUnavailable) as err:
+        SoundDeviceMic("no-such-microphone", samplerate=16000).open()
+    message = str(err.value)
+    assert "microphone sounddevice:no-such-microphone cannot be used" in message
+    assert "Input devices: " + ("none" if not inputs else "") in message
