@@ -120,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.captureWarnings(True)      # hardware warnings (a sensor with no echo) go to the log, not stderr
     try:
         config = config_from_args(args, dict(os.environ))
         return run(config)

@@ -72,7 +72,14 @@ class VisionConfig:
     face_min_size: int = setting(24, "Smallest face searched, in pixels of the 320-wide analysis frame.",
                                  min=12, max=240)
     face_recheck_s: float = setting(1.0, "Seconds between face checks while nothing moves.", min=0.1, max=60.0)
-    blur_faces: bool = setting(True, "Blur faces in what remote viewers see.")
+    count_line: float = setting(0.5, "Where the in/out counting line stands, as a share of the width from the left "
+                                "(walking rightwards across it counts in).", min=0.05, max=0.95)
+    reid_threshold: float = setting(0.75, "How alike (0-1) a returning person must look to get their old ID back.",
+                                    min=0.3, max=0.99)
+    blur_faces: bool = setting(True, "Blur faces in what remote viewers see and in stored snapshots.")
+    blur_strength: int = setting(8, "How coarse the face blur is: the face is cut into this many blocks across "
+                                    "(fewer is stronger).", min=2, max=32)
+    kiosk_clear_faces: bool = setting(True, "Let the kiosk screen on the device itself show faces clear.")
 
 
 @dataclass(frozen=True)

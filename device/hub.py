@@ -29,21 +29,21 @@ class Frame:
 
 
 class FrameHub:
-    """Holds the latest frame; encodes it to JPEG at most once, however many viewers ask.
+    """Holds the latest frame; encodes it to JPEG at most once per view, however many viewers ask.
 
-        hub = FrameHub(encode=lambda frame: jpeg_bytes)
+        hub = FrameHub(encode=lambda frame, view: jpeg_bytes)
         hub.publish(image)                  # capture thread
         frame = hub.wait_newer(0, 1.0)      # any reader; None on timeout or close
-        index, jpeg = hub.jpeg()            # viewers
+        index, jpeg = hub.jpeg("public")    # viewers: "public" (faces blurred) or "kiosk"
     """
 
-    def __init__(self, encode: Callable[[Frame], bytes]) -> None:
+    def __init__(self, encode: Callable[[Frame, str], bytes]) -> None:
         self._encode = encode
         self._cond = threading.Condition()
         self._frame: Frame | None = None
         self._closed = False
         self._jpeg_lock = threading.Lock()
-        self._jpeg: tuple[int, bytes] = (0, b"")
+        self._jpeg: dict[str, tuple[int, bytes]] = {}
         self.encodes = 0
 
     def publish(self, image: np.ndarray, *, ts: float | None = None, grey: np.ndarray | None = None) -> Frame:
@@ -70,16 +70,17 @@ class FrameHub:
                 return None
             return self._frame
 
-    def jpeg(self) -> tuple[int, bytes]:
-        """(index, JPEG) of the latest frame, encoded on first request only."""
+    def jpeg(self, view: str = "public") -> tuple[int, bytes]:
+        """(index, JPEG) of the latest frame in *view*, encoded on the first request only."""
         frame = self._frame
         if frame is None:
             return 0, b""
         with self._jpeg_lock:
-            if self._jpeg[0] != frame.index:
-                self._jpeg = (frame.index, self._encode(frame))
+            cached = self._jpeg.get(view)
+            if cached is None or cached[0] != frame.index:
+                cached = self._jpeg[view] = (frame.index, self._encode(frame, view))
                 self.encodes += 1
-            return self._jpeg
+            return cached
 
     def close(self) -> None:
         with self._cond:

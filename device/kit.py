@@ -197,12 +197,15 @@ class Kit:
         finally:
             mic.close()
 
-    def _encode_view(self, frame: Frame) -> bytes:
+    def _encode_view(self, frame: Frame, view: str) -> bytes:
+        """The JPEG viewers see: "public" blurs faces (unless configured off); "kiosk" may show them clear."""
         from device.vision.pipeline import Detections
         from device.vision.privacy import render_view
 
+        vision = self.config.vision
         detections = self.vision.latest if self.vision is not None else Detections()
-        return render_view(frame.image, detections, blur=self.config.vision.blur_faces,
+        blur = vision.blur_faces and not (view == "kiosk" and vision.kiosk_clear_faces)
+        return render_view(frame.image, detections, blur=blur, blocks=vision.blur_strength,
                            quality=self.config.camera.jpeg_quality)
 
     # ---- reading

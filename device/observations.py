@@ -68,9 +68,32 @@ register(Kind(
 ))
 register(Kind(
     "face", "camera", "Faces", "faces",
-    "That a human face is in view, where it is and how large it is.",
+    "That a human face is in view, where it is, whether its eyes look at the camera, and whether it smiles.",
     "Face detection is the first step of face recognition: the face is cropped, compared with "
     "watch lists, and counted for audience-measurement reports.",
+))
+register(Kind(
+    "person", "camera", "People tracked", "person",
+    "Each person in view gets a number that follows them: where they walk, how long they stay, which way "
+    "they go, whether and how often they look at the camera or smile.",
+    "This is the 'marker' of city surveillance: one person followed from camera to camera, their route and "
+    "habits recorded without knowing their name.",
+))
+register(Kind(
+    "reid", "camera", "Recognised again", "match",
+    "Someone who left and came back was given their old number, because their clothes and face pattern look "
+    "alike. It is appearance matching, not identity: lookalikes are confused, a change of coat fools it.",
+    "Re-identification links a person's visits over days, and across cameras, into one profile.",
+))
+register(Kind(
+    "crossing", "camera", "In and out", "crossing",
+    "A person crossed the counting line; the kit counts who came in and who went out.",
+    "Shops and stations count footfall this way to measure busy hours and how long people stay.",
+))
+register(Kind(
+    "plate", "camera", "Licence plates", "plates",
+    "That a vehicle's licence plate is in view, and where. Reading the characters is one more step.",
+    "Automatic number-plate recognition logs every car that passes, with the time, for years.",
 ))
 register(Kind(
     "sound_level", "microphone", "Sound level", "dBFS",

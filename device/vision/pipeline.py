@@ -1,10 +1,12 @@
-"""The vision analyzer: motion on every analysed frame, faces only where and when it is worth looking.
+"""The vision analyzer: what a smart camera infers, each step gated on a cheaper one before it.
 
     analyzer = VisionAnalyzer(config.vision, publish=hub.publish)
     detections = analyzer.process(frame)     # boxes in the frame's own pixels; observations published
 
-Each step is gated on the cheaper one before it: a 160x120 difference runs on every frame; the face
-cascade runs at 320x240 inside the moving region, or on the whole frame once every face_recheck_s.
+Per frame: a 160x120 frame difference (motion) and background model (people), about a millisecond
+together; the tracker carries people between detections. Faces are searched only in a tracked person's
+head, when they are new, when their head moves, or once every face_recheck_s; eyes and smiles only on a
+face that is new or due for a re-check; licence plates only in moving regions, twice a second.
 """
 
 from __future__ import annotations
@@ -18,12 +20,33 @@ import numpy as np
 from device.config import VisionConfig
 from device.hub import Frame
 from device.observations import Observation, finite
-from device.vision.faces import FaceDetector, expand, union
+from device.vision.faces import FaceDetector, expand, overlaps, union
 from device.vision.motion import Box, MotionDetector
+from device.vision.people import PeopleDetector
+from device.vision.plates import PlateDetector
+from device.vision.signature import face_vector
+from device.vision.tracker import Track, Tracker, TrackEvent
 
 ANALYSIS_SIZE = (320, 240)
 MOTION_SIZE = (160, 120)
 REPORT_EVERY_S = 1.0
+TRACK_REPORT_EVERY_S = 2.0
+DETAIL_RECHECK_S = 2.0
+HEAD_MOTION_RECHECK_S = 0.2
+PLATE_EVERY_S = 0.5
+
+
+@dataclass(frozen=True)
+class TrackView:
+    """A tracked person as viewers see them drawn."""
+
+    id: int
+    box: Box
+    trail: list[tuple[int, int]]
+    dwell_s: float
+    looking: bool
+    smiling: bool
+    reid: tuple[int, float] | None
 
 
 @dataclass(frozen=True)
@@ -33,7 +56,17 @@ class Detections:
     ts: float = 0.0
     motion: list[Box] = field(default_factory=list)
     faces: list[Box] = field(default_factory=list)
-    face_checked: bool = False
+    people: list[TrackView] = field(default_factory=list)
+    plates: list[Box] = field(default_factory=list)
+    line_x: int | None = None
+
+
+def _offset(box: Box, roi: Box) -> Box:
+    return box[0] + roi[0], box[1] + roi[1], box[2], box[3]
+
+
+def _scale(box: Box, fx: float, fy: float) -> Box:
+    return int(box[0] * fx), int(box[1] * fy), int(box[2] * fx), int(box[3] * fy)
 
 
 class VisionAnalyzer:
@@ -41,44 +74,119 @@ class VisionAnalyzer:
         self.config = config
         self._publish = publish
         self.motion = MotionDetector(threshold=config.motion_threshold, min_area=config.motion_min_area)
+        self.people = PeopleDetector()
         self.faces = FaceDetector(scale_factor=config.face_scale_factor, min_size=config.face_min_size)
+        self.plates = PlateDetector()
+        self.tracker: Tracker | None = None
         self.latest = Detections()
         self.face_checks = 0
-        self._faces: list[Box] = []          # in analysis pixels
-        self._last_face_check = -1e9
+        self.detail_checks = 0
+        self._loose_faces: list[Box] = []      # faces with no tracked body, in analysis pixels
+        self._last_loose_check = -1e9
+        self._last_plate_check = -1e9
+        self._plates: list[Box] = []
         self._reported: dict[str, tuple[float, object]] = {}
+        self._track_reported: dict[int, float] = {}
 
     def process(self, frame: Frame) -> Detections:
         height, width = frame.image.shape[:2]
+        if self.tracker is None:
+            self.tracker = Tracker(line_x=int(self.config.count_line * width), width=width,
+                                   reid_threshold=self.config.reid_threshold)
+        now = frame.ts
         grey = self._analysis_grey(frame)
         small = cv2.resize(grey, MOTION_SIZE, interpolation=cv2.INTER_NEAREST)
         motion = self.motion.detect(small)
+        bodies = self.people.detect(cv2.resize(frame.image, MOTION_SIZE, interpolation=cv2.INTER_AREA))
 
-        to_analysis = ANALYSIS_SIZE[0] / MOTION_SIZE[0]
-        regions = [tuple(int(v * to_analysis) for v in b) for b in motion.boxes]
-        now = frame.ts          # the capture clock: replays of recorded frames behave alike
-        checked = False
-        if regions or self._faces:
-            if regions or now - self._last_face_check >= self.config.face_recheck_s / 4:
-                roi = expand(union(regions + self._faces), 0.5, ANALYSIS_SIZE)  # type: ignore[arg-type]
-                self._faces = self.faces.detect(grey, roi)
-                checked = True
-        elif now - self._last_face_check >= self.config.face_recheck_s:
-            self._faces = self.faces.detect(grey)
-            checked = True
-        if checked:
-            self._last_face_check = now
-            self.face_checks += 1
+        to_view = width / MOTION_SIZE[0], height / MOTION_SIZE[1]
+        motion_view = [_scale(b, *to_view) for b in motion.boxes]
+        events = self.tracker.update(now, [_scale(b, *to_view) for b in bodies], frame.image)
+        for track in self.tracker.active:
+            if track.visible:
+                self._look_at_face(track, frame, grey, motion_view, now, events)
+        faces = [t.face for t in self.tracker.active if t.face is not None and t.visible]
+        faces += [_scale(b, width / ANALYSIS_SIZE[0], height / ANALYSIS_SIZE[1]) for b in
+                  self._loose(grey, motion.boxes, now)]
+        plates = self._look_for_plates(frame, motion_view, now)
 
-        to_view = width / ANALYSIS_SIZE[0], height / ANALYSIS_SIZE[1]
-        scale = lambda b: (int(b[0] * to_view[0]), int(b[1] * to_view[1]),  # noqa: E731
-                           int(b[2] * to_view[0]), int(b[3] * to_view[1]))
-        small_to_view = width / MOTION_SIZE[0], height / MOTION_SIZE[1]
-        motion_view = [(int(b[0] * small_to_view[0]), int(b[1] * small_to_view[1]),
-                        int(b[2] * small_to_view[0]), int(b[3] * small_to_view[1])) for b in motion.boxes]
-        self.latest = Detections(frame.ts, motion_view, [scale(b) for b in self._faces], checked)
-        self._report(frame.ts, motion.fraction, self.latest)
+        people = [TrackView(t.id, t.box, [(x, y) for _, x, y in list(t.trail)[-30:]], t.dwell_s, t.looking,
+                            t.smiling, t.reid) for t in self.tracker.active if t.visible]
+        self.latest = Detections(now, motion_view, faces, people, plates, self.tracker.line_x)
+        self._report(now, motion.fraction, self.latest, events)
         return self.latest
+
+    # ---- faces
+    def _look_at_face(self, track: Track, frame: Frame, grey: np.ndarray, motion: list[Box], now: float,
+                      events: list[TrackEvent]) -> None:
+        x, y, w, h = track.box
+        # The head is the top of a standing body; a shape no taller than wide is a head and shoulders close up.
+        head = (x - w // 5, y - h // 10, w + 2 * (w // 5), int(h * (0.7 if h > 1.5 * w else 1.2)))
+        since = now - track.last_face_check
+        due = (since >= self.config.face_recheck_s or
+               (since >= HEAD_MOTION_RECHECK_S and any(overlaps(head, m) for m in motion)))
+        if not due:
+            track.carry_face()
+            return
+        track.last_face_check = now
+        self.face_checks += 1
+        height, width = frame.image.shape[:2]
+        # A head is small: search it at full resolution, where a face 3 m away is still 50 px wide.
+        roi = expand(head, 0.0, (width, height))
+        head_grey = cv2.cvtColor(frame.image[roi[1]:roi[1] + roi[3], roi[0]:roi[0] + roi[2]], cv2.COLOR_BGR2GRAY)
+        head_min = 2 * self.config.face_min_size          # face_min_size is in 320-wide analysis pixels
+        found = self.faces.detect(head_grey, min_size=head_min)
+        if not found:
+            side = self.faces.profile(head_grey, min_size=head_min) if since >= self.config.face_recheck_s else []
+            track.set_face(_offset(side[0], roi) if side else None, looking=False)
+            return
+        face = _offset(max(found, key=lambda b: b[2] * b[3]), roi)
+        was_looking = track.looking
+        if track.face is None or not track.looking or now - track.last_detail_check >= DETAIL_RECHECK_S:
+            track.last_detail_check = now
+            self.detail_checks += 1
+            crop = frame.image[max(0, face[1]):face[1] + face[3], max(0, face[0]):face[0] + face[2]]
+            eyes, smiling = self.faces.details(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY))
+            track.set_face(face, looking=eyes > 0, smiling=smiling)
+        else:
+            track.set_face(face)
+        if track.looking and not was_looking and track.signature.face is None:
+            grey_full = cv2.cvtColor(frame.image[max(0, face[1]):face[1] + face[3],
+                                                 max(0, face[0]):face[0] + face[2]], cv2.COLOR_BGR2GRAY)
+            track.signature.face = face_vector(grey_full, (0, 0, face[2], face[3]))
+            self.tracker.refresh_clothes(track, frame.image)  # type: ignore[union-attr]
+            event = self.tracker.reidentify(track, now)       # type: ignore[union-attr]
+            if event is not None:
+                events.append(event)
+
+    def _loose(self, grey: np.ndarray, motion_small: list[Box], now: float) -> list[Box]:
+        """Faces where no body is tracked (someone very close, or still): motion first, else now and then."""
+        if self.tracker and self.tracker.active:
+            self._loose_faces = []
+            return []
+        to_analysis = ANALYSIS_SIZE[0] / MOTION_SIZE[0]
+        regions = [_scale(b, to_analysis, to_analysis) for b in motion_small]
+        if regions and now - self._last_loose_check >= HEAD_MOTION_RECHECK_S:
+            self._loose_faces = self.faces.detect(grey, expand(union(regions), 0.5, ANALYSIS_SIZE))
+        elif now - self._last_loose_check >= self.config.face_recheck_s:
+            self._loose_faces = self.faces.detect(grey)
+        else:
+            return self._loose_faces
+        self._last_loose_check = now
+        self.face_checks += 1
+        return self._loose_faces
+
+    def _look_for_plates(self, frame: Frame, motion: list[Box], now: float) -> list[Box]:
+        """Plates are small: searched at full resolution, but only in what moves, twice a second."""
+        if motion and now - self._last_plate_check >= PLATE_EVERY_S:
+            self._last_plate_check = now
+            height, width = frame.image.shape[:2]
+            x, y, w, h = expand(union(motion), 0.1, (width, height))
+            grey = cv2.cvtColor(frame.image[y:y + h, x:x + w], cv2.COLOR_BGR2GRAY)
+            self._plates = [(px + x, py + y, pw, ph) for px, py, pw, ph in self.plates.detect(grey)]
+        elif not motion and now - self._last_plate_check >= 5 * PLATE_EVERY_S:
+            self._plates = []
+        return self._plates
 
     @staticmethod
     def _analysis_grey(frame: Frame) -> np.ndarray:
@@ -87,18 +195,56 @@ class VisionAnalyzer:
         small = cv2.resize(frame.image, ANALYSIS_SIZE, interpolation=cv2.INTER_AREA)
         return cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
 
-    def _report(self, ts: float, fraction: float, det: Detections) -> None:
-        """Publish on every change of state, and once a second while something goes on."""
+    # ---- observations
+    def _report(self, ts: float, fraction: float, det: Detections, events: list[TrackEvent]) -> None:
+        """Publish on every change of state, and once a second (tracks: every two) while something goes on."""
         self._maybe(ts, "motion", bool(det.motion),
                     {"area": finite(fraction, 4), "boxes": [list(b) for b in det.motion]}, None)
-        self._maybe(ts, "face", len(det.faces),
-                    {"count": len(det.faces), "boxes": [list(b) for b in det.faces]},
-                    0.8 if det.faces else None)
+        faces = [{"box": list(p.face), "track": p.id, "looking": p.looking, "smiling": p.smiling}
+                 for p in self.tracker.active if p.face is not None and p.visible]  # type: ignore[union-attr]
+        faces += [{"box": list(b), "track": None, "looking": None, "smiling": None}
+                  for b in det.faces[len(faces):]]
+        self._maybe(ts, "face", (len(faces), sum(bool(f["looking"]) for f in faces)),
+                    {"count": len(faces), "looking": sum(bool(f["looking"]) for f in faces),
+                     "smiling": sum(bool(f["smiling"]) for f in faces), "faces": faces,
+                     "boxes": [f["box"] for f in faces]}, 0.8 if faces else None)
+        self._maybe(ts, "plate", len(det.plates), {"count": len(det.plates), "boxes": [list(b) for b in det.plates]},
+                    0.5 if det.plates else None)
+        for event in events:
+            track = event.track
+            if event.kind == "reid":
+                self._publish(Observation(ts, "camera", "reid", f"track:{track.id}", {
+                    **event.detail, "method": "appearance: clothing colours and a coarse face pattern"},
+                    event.detail["confidence"]))
+            elif event.kind == "cross":
+                self._publish(Observation(ts, "camera", "crossing", f"track:{track.id}", {
+                    "direction": event.detail["direction"], "in": self.tracker.count_in,  # type: ignore[union-attr]
+                    "out": self.tracker.count_out}))                                      # type: ignore[union-attr]
+            elif event.kind in ("start", "end"):
+                self._publish_track(ts, track, ended=event.kind == "end")
+        for track in self.tracker.active:  # type: ignore[union-attr]
+            if ts - self._track_reported.get(track.number, -1e9) >= TRACK_REPORT_EVERY_S:
+                self._publish_track(ts, track, ended=False)
+
+    def _publish_track(self, ts: float, track: Track, *, ended: bool) -> None:
+        self._track_reported[track.number] = ts
+        if ended:
+            self._track_reported.pop(track.number, None)
+        value = {"id": track.id, "box": list(track.box), "dwell_s": round(track.dwell_s, 1),
+                 "direction": track.direction, "looking": track.looking, "looked": track.looked,
+                 "smiling": track.smiling, "state": "left" if ended else ("new" if track.dwell_s == 0 else "here")}
+        if ended:
+            points = list(track.trail)
+            step = max(1, len(points) // 20)
+            value["trajectory"] = [[round(t, 2), x, y] for t, x, y in points[::step]]
+        self._publish(Observation(ts, "camera", "person", f"track:{track.id}", value, 0.6))
 
     def _maybe(self, ts: float, kind: str, state: object, value: dict, confidence: float | None) -> None:
         last_ts, last_state = self._reported.get(kind, (-1e9, 0))   # 0 == False: nothing seen yet
+        if isinstance(state, tuple) and last_state == 0:
+            last_state = (0,) * len(state)
         changed = state != last_state
-        ongoing = bool(state) and ts - last_ts >= REPORT_EVERY_S
+        ongoing = bool(state if not isinstance(state, tuple) else state[0]) and ts - last_ts >= REPORT_EVERY_S
         if changed or ongoing:
             self._reported[kind] = (ts, state)
             self._publish(Observation(ts, "camera", kind, None, value, confidence))

@@ -11,7 +11,7 @@ def obs(n, kind="motion"):
 
 
 def test_a_late_reader_gets_the_newest_frame_not_a_queue():
-    hub = FrameHub(encode=lambda f: b"")
+    hub = FrameHub(encode=lambda f, view: b"")
     for i in range(5):
         hub.publish(np.full((2, 2), i, np.uint8))
     frame = hub.wait_newer(0, timeout=0.1)
@@ -21,7 +21,7 @@ def test_a_late_reader_gets_the_newest_frame_not_a_queue():
 
 def test_each_frame_is_encoded_once_whatever_the_number_of_viewers():
     encoded = []
-    hub = FrameHub(encode=lambda f: encoded.append(f.index) or b"jpeg%d" % f.index)
+    hub = FrameHub(encode=lambda f, view: encoded.append(f.index) or b"jpeg%d" % f.index)
     hub.publish(np.zeros((2, 2), np.uint8))
     results = []
     threads = [threading.Thread(target=lambda: results.append(hub.jpeg())) for _ in range(30)]
@@ -35,7 +35,7 @@ def test_each_frame_is_encoded_once_whatever_the_number_of_viewers():
 
 
 def test_closing_wakes_a_waiting_reader():
-    hub = FrameHub(encode=lambda f: b"")
+    hub = FrameHub(encode=lambda f, view: b"")
     got = []
     reader = threading.Thread(target=lambda: got.append(hub.wait_newer(0, timeout=10)))
     reader.start()

@@ -1,0 +1,104 @@
+"""The marker: tracks, line crossings, occlusion and re-identification, on small synthetic pictures."""
+
+import numpy as np
+
+from device.vision.people import PeopleDetector
+from device.vision.signature import Signature, clothes_histogram
+from device.vision.tracker import Tracker
+
+RED, BLUE = (40, 40, 200), (200, 60, 40)
+
+
+def room(*people):
+    """A 640x480 picture of an empty grey room with coloured people-shaped rectangles at (x, colour)."""
+    image = np.full((480, 640, 3), (150, 160, 170), np.uint8)
+    for x, colour in people:
+        image[120:420, x:x + 100] = colour
+    return image
+
+
+def boxes(*xs):
+    return [(x, 120, 100, 300) for x in xs]
+
+
+def test_a_moving_person_keeps_their_id_and_crossing_the_line_counts():
+    tracker = Tracker(line_x=320, width=640)
+    events = []
+    for step, x in enumerate(range(100, 420, 20)):
+        events += tracker.update(step / 15, boxes(x), room((x, RED)))
+    assert [t.id for t in tracker.active] == [1]
+    assert [e.kind for e in events] == ["start", "cross"]
+    assert events[1].detail == {"direction": "in"} and (tracker.count_in, tracker.count_out) == (1, 0)
+    track = tracker.active[0]
+    assert track.direction == "right" and track.dwell_s > 0.9 and len(track.trail) == 16
+
+
+def test_a_lost_track_ends_and_goes_to_the_gallery():
+    tracker = Tracker(line_x=320, width=640, lost_after_s=1.0)
+    tracker.update(0.0, boxes(200), room((200, RED)))
+    tracker.update(0.5, [], room())
+    assert tracker.active and not tracker.active[0].visible
+    events = tracker.update(1.6, [], room())
+    assert [e.kind for e in events] == ["end"] and not tracker.active and len(tracker.gallery) == 1
+
+
+def test_people_who_merge_and_part_keep_their_own_ids_by_the_colour_of_their_clothes():
+    tracker = Tracker(line_x=320, width=640)
+    tracker.update(0.0, boxes(100, 400), room((100, RED), (400, BLUE)))
+    red, blue = tracker.active
+    merged = (150, 120, 300, 300)
+    tracker.update(0.1, [merged], room((150, RED), (350, BLUE)))
+    assert {red.visible, blue.visible} == {True, False}, "one is hidden behind the other, not lost"
+    tracker.update(0.2, boxes(100, 450), room((100, BLUE), (450, RED)))   # they part, having swapped sides
+    assert red.box[0] == 450 and blue.box[0] == 100
+
+
+def test_someone_who_comes_back_gets_their_old_id_when_they_look_alike():
+    tracker = Tracker(line_x=320, width=640, lost_after_s=0.5)
+    face = np.linspace(-1, 1, 64)
+    face /= np.linalg.norm(face)
+    tracker.update(0.0, boxes(200), room((200, RED)))
+    first = tracker.active[0]
+    first.signature.face = face
+    tracker.update(1.0, [], room())
+    tracker.update(2.0, [], room())
+    assert not tracker.active
+    tracker.update(30.0, boxes(300), room((300, RED)))
+    back = tracker.active[0]
+    assert back.id != first.id
+    back.signature.face = face
+    event = tracker.reidentify(back, 30.0)
+    assert event.kind == "reid" and back.id == first.id and event.detail["confidence"] >= 0.9
+
+
+def test_a_stranger_in_other_clothes_is_not_given_an_old_id():
+    tracker = Tracker(line_x=320, width=640, lost_after_s=0.5)
+    tracker.update(0.0, boxes(200), room((200, RED)))
+    tracker.active[0].signature.face = np.ones(64) / 8
+    tracker.update(1.0, [], room())
+    tracker.update(2.0, [], room())
+    tracker.update(30.0, boxes(300), room((300, BLUE)))
+    stranger = tracker.active[0]
+    stranger.signature.face = np.linspace(-1, 1, 64) / np.linalg.norm(np.linspace(-1, 1, 64))
+    assert tracker.reidentify(stranger, 30.0) is None and stranger.id == 2
+
+
+def test_signatures_compare_clothes_and_faces():
+    red = Signature(clothes_histogram(room((200, RED)), boxes(200)[0]))
+    red_again = Signature(clothes_histogram(room((300, RED)), boxes(300)[0]))
+    blue = Signature(clothes_histogram(room((200, BLUE)), boxes(200)[0]))
+    assert red.similarity(red_again) > 0.8 > 0.3 > red.similarity(blue)
+
+
+def test_the_people_detector_finds_someone_standing_still_and_ignores_a_wide_car():
+    detector = PeopleDetector()
+    empty = np.full((120, 160, 3), 150, np.uint8)
+    detector.detect(empty)
+    person = empty.copy()
+    person[30:100, 60:85] = (40, 40, 200)
+    for _ in range(15 * 20):                # twenty seconds standing still
+        found = detector.detect(person)
+    assert len(found) == 1 and abs(found[0][0] - 60) <= 3
+    car = empty.copy()
+    car[80:110, 10:120] = (200, 60, 40)
+    assert detector.detect(car) == []
