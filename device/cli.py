@@ -36,8 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, metavar="FILE",
                      help="TOML config file (see config.example.toml); default: built-in defaults")
     run.add_argument("--camera", metavar="SOURCE",
-                     help="auto (real camera if found, else simulated), simulated, opencv:N (USB webcam N) "
-                          "or file:PATH (a video file)")
+                     help="auto (real camera if found, else simulated), simulated, picamera2 (the Pi's camera), "
+                          "opencv:N (USB webcam N) or file:PATH (a video file)")
+    run.add_argument("--loop", action="store_true", default=None,
+                     help="with --camera file:PATH, play the video again from the start when it ends")
     run.add_argument("--mic", metavar="SOURCE",
                      help="auto (real input if found, else simulated), simulated, sounddevice[:NAME_OR_INDEX] "
                           "or file:PATH.wav")
@@ -57,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
 def config_from_args(args: argparse.Namespace, environ: dict[str, str]) -> Config:
     """The config file and environment, then the command-line flags on top (each checked like a file value)."""
     config = load_config(args.config, environ=environ)
-    overrides = [("--camera", "camera", "source", args.camera), ("--mic", "mic", "source", args.mic),
+    overrides = [("--camera", "camera", "source", args.camera), ("--loop", "camera", "loop", args.loop),
+                 ("--mic", "mic", "source", args.mic),
                  ("--sensors", "sensors", "source", args.sensors), ("--host", "web", "host", args.host),
                  ("--port", "web", "port", args.port), ("--data-dir", "store", "data_dir", args.data_dir),
                  ("--seed", "sim", "seed", args.seed)]

@@ -29,15 +29,17 @@ def setting(default: Any, help: str, *, min: float | None = None, max: float | N
         "help": help, "min": min, "max": max, "pattern": pattern, "expected": expected})
 
 
-CAMERA_PATTERN = r"auto|simulated|opencv:\d+|file:.+"
+CAMERA_PATTERN = r"auto|simulated|picamera2|opencv:\d+|file:.+"
 MIC_PATTERN = r"auto|simulated|sounddevice(:.+)?|file:.+"
 SENSORS_PATTERN = r"auto|simulated|gpio"
 
 
 @dataclass(frozen=True)
 class CameraConfig:
-    source: str = setting("auto", "Which camera: opencv:N is USB webcam N, file:PATH plays a video.",
-                          pattern=CAMERA_PATTERN, expected="auto, simulated, opencv:N or file:PATH")
+    source: str = setting("auto", "Which camera: picamera2 is the Pi's camera, opencv:N USB webcam N, "
+                                  "file:PATH plays a video.",
+                          pattern=CAMERA_PATTERN, expected="auto, simulated, picamera2, opencv:N or file:PATH")
+    loop: bool = setting(False, "Play a file: camera again from the start when it ends.")
     width: int = setting(640, "Width of the viewed frame in pixels.", min=160, max=1920)
     height: int = setting(480, "Height of the viewed frame in pixels.", min=120, max=1080)
     fps: int = setting(15, "Frames per second asked of the camera.", min=1, max=60)

@@ -74,8 +74,10 @@ class SourceState:
 
 
 class Kit:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, camera: Any = None) -> None:
+        """*camera*: a camera object to use instead of the one config names (the seam tests use)."""
         self.config = config
+        self._camera = camera
         self.epoch = time.monotonic()
         self.started_at = time.time()
         self.scene = Scene(config.sim.seed)
@@ -97,7 +99,7 @@ class Kit:
     # ---- lifecycle
     def start(self) -> None:
         self.store.start(self.observations)
-        camera = open_camera(self.config.camera.source, self.config, scene=self.scene)
+        camera = self._camera or open_camera(self.config.camera.source, self.config, scene=self.scene)
         self._describe("camera", camera)
         mic = open_mic(self.config.mic.source, self.config, scene=self.scene, epoch=self.epoch)
         self._describe("microphone", mic)
@@ -156,12 +158,13 @@ class Kit:
         self.sources["camera"].set("running")
         try:
             while not stop.is_set():
-                image = camera.read(stop)
-                if image is None:
+                captured = camera.read(stop)
+                if captured is None:
                     if not stop.is_set():
                         self.sources["camera"].set("ended", "the video file has ended")
                     return
-                self.frames.publish(image)
+                image, grey = captured
+                self.frames.publish(image, grey=grey)
                 self.frames_captured += 1
                 self.capture_rate.tick()
         finally:

@@ -1,10 +1,11 @@
 """Camera sources: a small protocol, and open_camera() choosing one from a spec such as "opencv:0".
 
-A source yields BGR frames of the configured size at its own pace::
+A source yields BGR frames of the configured size at its own pace, with a grey 320x240 picture when the
+hardware gives one for free (picamera2's lores stream)::
 
     camera = open_camera("simulated", config, scene=Scene(1))
     with camera:
-        image = camera.read(stop_event)   # None once stop_event is set or the source has ended
+        image, grey = camera.read(stop_event)   # None once stop_event is set or the source has ended
 
 Hardware libraries are imported inside the real backends only, so the kit imports anywhere.
 """
@@ -30,7 +31,7 @@ class Camera(Protocol):
 
     def open(self) -> None: ...
 
-    def read(self, stop: threading.Event) -> np.ndarray | None: ...
+    def read(self, stop: threading.Event) -> tuple[np.ndarray, np.ndarray | None] | None: ...
 
     def close(self) -> None: ...
 
@@ -39,16 +40,27 @@ def open_camera(spec: str, config: Config, *, scene: Scene) -> Camera:
     """Build (not yet open) the camera named by *spec*; "auto" picks real hardware when there is some."""
     if spec == "auto":
         spec = _detect()
+    if spec == "picamera2":
+        from device.camera.picamera2 import Picamera2Camera
+        return Picamera2Camera(fps=config.camera.fps, size=(config.camera.width, config.camera.height))
     if spec == "simulated":
         from device.camera.simulated import SimulatedCamera
         return SimulatedCamera(scene, fps=config.camera.fps, size=(config.camera.width, config.camera.height))
     from device.camera.opencv import OpenCVCamera
     target = int(spec.split(":", 1)[1]) if spec.startswith("opencv:") else spec.split(":", 1)[1]
-    return OpenCVCamera(target, fps=config.camera.fps, size=(config.camera.width, config.camera.height))
+    return OpenCVCamera(target, fps=config.camera.fps, size=(config.camera.width, config.camera.height),
+                        loop=config.camera.loop)
 
 
 def _detect() -> str:
     """The first real camera found, else "simulated", saying which in one log line."""
+    try:
+        from picamera2 import Picamera2
+        if Picamera2.global_camera_info():
+            logger.info("camera: using the Raspberry Pi camera (picamera2)")
+            return "picamera2"
+    except Exception:       # not a Pi, no picamera2, or libcamera unhappy: try the others
+        pass
     devices = sorted(glob.glob("/dev/video[0-9]*"))
     if devices:
         try:

@@ -23,12 +23,14 @@ class OpenCVCamera:
 
     real = True
 
-    def __init__(self, target: int | str, *, fps: int = 15, size: tuple[int, int] = (640, 480)) -> None:
+    def __init__(self, target: int | str, *, fps: int = 15, size: tuple[int, int] = (640, 480),
+                 loop: bool = False) -> None:
         self.target = target
         self.name = f"opencv:{target}" if isinstance(target, int) else f"file:{target}"
         self.real = isinstance(target, int)
         self.fps = fps
         self.size = size
+        self.loop = loop
         self._capture = None
         self._period = 1.0 / fps
         self._next = 0.0
@@ -56,7 +58,7 @@ class OpenCVCamera:
         self._capture = capture
         self._next = time.monotonic()
 
-    def read(self, stop: threading.Event) -> np.ndarray | None:
+    def read(self, stop: threading.Event) -> tuple[np.ndarray, None] | None:
         import cv2
 
         if self._capture is None:
@@ -68,13 +70,16 @@ class OpenCVCamera:
         elif stop.is_set():
             return None
         ok, image = self._capture.read()
+        if not ok and isinstance(self.target, str) and self.loop:
+            self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            ok, image = self._capture.read()
         if not ok:
             if isinstance(self.target, str):
                 return None                    # the end of the file
             raise DeviceUnavailable(f"camera {self.name} stopped delivering frames")
         if (image.shape[1], image.shape[0]) != self.size:
             image = cv2.resize(image, self.size, interpolation=cv2.INTER_AREA)
-        return image
+        return image, None
 
     def close(self) -> None:
         if self._capture is not None:

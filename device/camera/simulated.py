@@ -32,7 +32,7 @@ class SimulatedCamera:
         self._start = time.monotonic()
         self._count = 0
 
-    def read(self, stop: threading.Event) -> np.ndarray | None:
+    def read(self, stop: threading.Event) -> tuple[np.ndarray, None] | None:
         if self._start is None:
             raise RuntimeError("the simulated camera is not open")
         due = self._start + self._count / self.fps
@@ -47,7 +47,7 @@ class SimulatedCamera:
         if self.size != (WIDTH, HEIGHT):
             import cv2
             image = cv2.resize(image, self.size, interpolation=cv2.INTER_AREA)
-        return image
+        return image, None
 
     def close(self) -> None:
         self._start = None

@@ -1,0 +1,187 @@
+"""Camera sources: picamera2 checked against its real API (autospec), video files, and camera loss."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from unittest import mock
+
+import cv2
+import numpy as np
+import pytest
+
+from device.camera.opencv import OpenCVCamera
+from device.errors import DeviceUnavailable
+from tests.conftest import require
+
+
+@pytest.fixture
+def Picamera2(monkeypatch):
+    """picamera2's real class. It imports libcamera and pykms (Raspberry Pi OS packages, not on PyPI) and
+    prctl (a C extension): stand-ins for those three let the real module, and its signatures, load here."""
+    for name in ("libcamera", "pykms", "prctl"):
+        if name not in sys.modules:
+            monkeypatch.setitem(sys.modules, name, mock.MagicMock(name=name))
+    try:
+        from picamera2 import Picamera2
+    except ImportError as exc:
+        require(False, f"picamera2 is not installed ({exc}); make test installs it")
+    yield Picamera2
+    for name in [n for n in sys.modules if n == "picamera2" or n.startswith("picamera2.")]:
+        del sys.modules[name]       # loaded against stand-ins: no other test may find it imported
+
+
+def fake_camera(Picamera2, main, lores):
+    cls = mock.create_autospec(Picamera2)
+    camera = cls.return_value
+    camera.create_video_configuration.return_value = {"a": "config"}
+    camera.capture_arrays.return_value = ([main, lores], {"SensorTimestamp": 1})
+    return cls, camera
+
+
+def test_picamera2_views_main_and_analyses_the_lores_y_plane(Picamera2):
+    from device.camera.picamera2 import Picamera2Camera
+
+    main = np.full((480, 640, 3), 9, np.uint8)
+    lores = np.zeros((360, 320), np.uint8)
+    lores[:240] = 77                       # the Y plane; U and V follow
+    cls, camera = fake_camera(Picamera2, main, lores)
+    source = Picamera2Camera(fps=15, size=(640, 480), picamera2_class=cls)
+    with source:
+        image, grey = source.read(threading.Event())
+    cls.assert_called_once_with(0)
+    camera.create_video_configuration.assert_called_once_with(
+        main={"size": (640, 480), "format": "RGB888"}, lores={"size": (320, 240), "format": "YUV420"},
+        controls={"FrameRate": 15.0}, buffer_count=4)
+    camera.configure.assert_called_once_with({"a": "config"})
+    camera.start.assert_called_once_with()
+    assert image.shape == (480, 640, 3) and grey.shape == (240, 320) and (grey == 77).all()
+    camera.stop.assert_called_once_with()
+    camera.close.assert_called_once_with()
+
+
+def test_picamera2_lores_is_never_larger_than_main(Picamera2):
+    from device.camera.picamera2 import Picamera2Camera
+
+    cls, camera = fake_camera(Picamera2, np.zeros((120, 160, 3), np.uint8), np.zeros((180, 160), np.uint8))
+    with Picamera2Camera(fps=10, size=(160, 120), picamera2_class=cls):
+        pass
+    assert camera.create_video_configuration.call_args.kwargs["lores"]["size"] == (160, 120)
+
+
+def test_no_camera_says_which_and_how_to_fix_it(Picamera2):
+    from device.camera.picamera2 import Picamera2Camera
+
+    cls = mock.create_autospec(Picamera2)
+    cls.side_effect = RuntimeError('No camera number 0 found - use "rpicam-hello --list-cameras" to check')
+    with pytest.raises(DeviceUnavailable, match="no camera number 0 found.*ribbon cable.*rpicam-hello"):
+        Picamera2Camera(picamera2_class=cls).open()
+
+
+def test_a_busy_camera_is_named_as_busy_and_can_be_opened_again_later(Picamera2):
+    from device.camera.picamera2 import Picamera2Camera
+
+    cls = mock.create_autospec(Picamera2)
+    cls.side_effect = RuntimeError("Camera __init__ sequence did not complete.")
+    with pytest.raises(DeviceUnavailable, match="probably busy"):
+        Picamera2Camera(picamera2_class=cls).open()
+    cls, camera = fake_camera(Picamera2, np.zeros((480, 640, 3), np.uint8), np.zeros((360, 320), np.uint8))
+    with Picamera2Camera(picamera2_class=cls):     # the failed attempt released the one-per-process lock
+        pass
+
+
+def test_one_picamera2_per_process(Picamera2):
+    from device.camera.picamera2 import Picamera2Camera
+
+    cls, _ = fake_camera(Picamera2, np.zeros((480, 640, 3), np.uint8), np.zeros((360, 320), np.uint8))
+    with Picamera2Camera(picamera2_class=cls):
+        with pytest.raises(DeviceUnavailable, match="one Picamera2 per process"):
+            Picamera2Camera(picamera2_class=cls).open()
+
+
+def write_video(path, frames=6, fps=30):
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (160, 120))
+    for i in range(frames):
+        writer.write(np.full((120, 160, 3), i * 40, np.uint8))
+    writer.release()
+
+
+def test_a_video_file_plays_at_its_own_rate_then_ends(tmp_path):
+    write_video(tmp_path / "clip.avi", frames=6, fps=30)
+    stop = threading.Event()
+    started = time.monotonic()
+    with OpenCVCamera(str(tmp_path / "clip.avi"), size=(160, 120)) as camera:
+        frames = [camera.read(stop) for _ in range(7)]
+    assert [f is None for f in frames] == [False] * 6 + [True]
+    assert time.monotonic() - started >= 5 / 30 * 0.9, "played at 30 fps, not as fast as it decodes"
+    assert frames[1][0].mean() == pytest.approx(40, abs=3)
+
+
+def test_loop_plays_a_video_file_again(tmp_path):
+    write_video(tmp_path / "clip.avi", frames=3)
+    stop = threading.Event()
+    with OpenCVCamera(str(tmp_path / "clip.avi"), size=(160, 120), loop=True) as camera:
+        frames = [camera.read(stop) for _ in range(7)]
+    assert all(f is not None for f in frames)
+    assert frames[3][0].mean() == pytest.approx(0, abs=3) and frames[4][0].mean() == pytest.approx(40, abs=3)
+
+
+def test_a_missing_file_or_webcam_says_so(tmp_path):
+    with pytest.raises(DeviceUnavailable, match="no such video file"):
+        OpenCVCamera(str(tmp_path / "absent.avi")).open()
+    with pytest.raises(DeviceUnavailable, match="camera opencv:97 could not be opened: is it plugged in"):
+        OpenCVCamera(97).open()
+
+
+class FlakyCamera:
+    """Delivers a few frames, then fails as an unplugged camera does; works again when reopened."""
+
+    name, real = "flaky", True
+
+    def __init__(self, frames_before_failure=3):
+        self.frames_before_failure = frames_before_failure
+        self.opened = 0
+        self.delivered = 0
+
+    def open(self):
+        self.opened += 1
+        self.delivered = 0
+
+    def read(self, stop):
+        if stop.wait(0.02):
+            return None
+        if self.opened == 1 and self.delivered >= self.frames_before_failure:
+            raise DeviceUnavailable("camera flaky stopped delivering frames")
+        self.delivered += 1
+        return np.zeros((120, 160, 3), np.uint8), None
+
+    def close(self):
+        pass
+
+
+def wait_until(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not predicate() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return predicate()
+
+
+def test_a_camera_that_stops_is_reported_offline_and_reopened_while_the_rest_goes_on(config):
+    from device.kit import Kit
+
+    camera = FlakyCamera()
+    kit = Kit(config, camera=camera)
+    kit.start()
+    try:
+        camera_state = kit.sources["camera"]
+        assert wait_until(lambda: camera_state.state == "offline")
+        assert "stopped delivering frames" in camera_state.error and camera_state.since <= time.time()
+        assert kit.status()["sources"]["camera"]["state"] == "offline"
+        sound_before = kit.observations.counts["sound_level"]
+        assert wait_until(lambda: camera.opened == 2 and camera_state.state == "running")
+        captured = kit.frames_captured
+        assert wait_until(lambda: kit.frames_captured > captured + 3), "frames flow again after the reopen"
+        assert wait_until(lambda: kit.observations.counts["sound_level"] > sound_before), "the microphone went on"
+    finally:
+        kit.stop()
