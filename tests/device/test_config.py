@@ -42,7 +42,8 @@ def test_an_unknown_section_is_refused(tmp_path):
     ("[camera]\nfps = 500\n", "[camera] fps = 500: expected an integer from 1 to 60"),
     ('[camera]\nfps = "fast"\n', "[camera] fps = 'fast': expected an integer from 1 to 60"),
     ("[vision]\nblur_faces = 1\n", "[vision] blur_faces = 1: expected true or false"),
-    ('[camera]\nsource = "webcam"\n', "[camera] source = 'webcam': expected auto, simulated, picamera2, opencv:N or file:PATH"),
+    ('[camera]\nsource = "webcam"\n',
+     "[camera] source = 'webcam': expected auto, simulated, picamera2, opencv:N or file:PATH"),
     ("[web]\nport = 8000.5\n", "[web] port = 8000.5: expected an integer from 0 to 65535"),
 ])
 def test_a_bad_value_names_file_key_value_and_what_was_expected(tmp_path, text, expected):
