@@ -222,6 +222,7 @@ class Kit:
                        "frames_captured": self.frames_captured, "frames_analysed": self.frames_analysed,
                        "frames_skipped": self.frames_skipped, "jpeg_encodes": self.frames.encodes,
                        "vision_error": self.vision_error},
+            "vision": self.vision.summary() if self.vision is not None else None,
             "microphone": {"blocks_per_s": round(self.audio_rate.rate, 1),
                            "level_dbfs": round(self.level.current_dbfs, 1) if self.level else None,
                            "seconds_analysed": round(self.level.seconds_analysed, 1) if self.level else 0,

@@ -116,6 +116,29 @@ class VisionAnalyzer:
         self._report(now, motion.fraction, self.latest, events)
         return self.latest
 
+    def summary(self) -> dict:
+        """Counters for the dashboard: people in view now, and in/out across the line since start."""
+        tracker = self.tracker
+        return {"people": len(self.latest.people), "looking": sum(p.looking for p in self.latest.people),
+                "in": tracker.count_in if tracker else 0, "out": tracker.count_out if tracker else 0,
+                "tracked_total": tracker.started if tracker else 0}
+
+    def heatmap_jpeg(self, size: tuple[int, int] = (320, 240)) -> bytes:
+        """Where people have been, in colour over the learnt empty room (grey until the first frames)."""
+        background, heat = self.people.background(), self.people.heat
+        if background is None or heat is None:
+            background, heat = np.full((*size[::-1], 3), 60, np.uint8), np.zeros(size[::-1], np.float32)
+        room = cv2.resize(background, size, interpolation=cv2.INTER_LINEAR)
+        peak = float(heat.max())
+        level = cv2.resize(heat * (255.0 / peak) if peak > 0 else heat, size).astype(np.uint8)
+        colour = cv2.applyColorMap(level, cv2.COLORMAP_JET)
+        alpha = (np.minimum(level, 160).astype(np.float32) / 255.0)[:, :, None]
+        blended = (room * (1 - alpha) + colour * alpha).astype(np.uint8)
+        ok, jpeg = cv2.imencode(".jpg", blended, [cv2.IMWRITE_JPEG_QUALITY, 75])
+        if not ok:
+            raise RuntimeError("JPEG encoding failed")
+        return jpeg.tobytes()
+
     # ---- faces
     def _look_at_face(self, track: Track, frame: Frame, grey: np.ndarray, motion: list[Box], now: float,
                       events: list[TrackEvent]) -> None:

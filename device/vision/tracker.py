@@ -116,6 +116,11 @@ class Tracker:
         self.count_out = 0
         self._next = 1
 
+    @property
+    def started(self) -> int:
+        """How many tracks have been started since the kit started."""
+        return self._next - 1
+
     def update(self, ts: float, boxes: list[Box], image: np.ndarray) -> list[TrackEvent]:
         """Match this frame's person boxes to tracks: by overlap and clothing colour; when two people
         merge into one shape, the one hidden is kept (occluded) and found again by colour when they part."""

@@ -185,3 +185,29 @@ def test_a_camera_that_stops_is_reported_offline_and_reopened_while_the_rest_goe
         assert wait_until(lambda: kit.observations.counts["sound_level"] > sound_before), "the microphone went on"
     finally:
         kit.stop()
+
+
+def test_a_recorded_clip_is_tracked_and_stored(tmp_path, config):
+    """The file source is how anyone reproduces a result: a clip of the scene gives tracks, faces, rows."""
+    from device.kit import Kit
+    from device.scene import Scene
+
+    scene = Scene(seed=1)
+    visitor = scene.visitors_between(0, 1)[0]
+    clip = tmp_path / "visitor.avi"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 15, (640, 480))
+    for i in range(int((visitor.look_start + 1.5) * 15)):
+        writer.write(scene.render(i / 15))
+    writer.release()
+
+    kit = Kit(config.replace("camera", source=f"file:{clip}"))
+    kit.start()
+    try:
+        assert kit.sources["camera"].name == f"file:{clip}"
+        assert wait_until(lambda: kit.sources["camera"].state == "ended", timeout=20)
+    finally:
+        kit.stop()
+    people = kit.store.query(kind="person")
+    assert people and {o.subject for o in people} == {"track:1"}
+    faces = [o for o in kit.store.query(kind="face") if o.value["count"]]
+    assert faces and faces[0].value["faces"][0]["track"] == 1

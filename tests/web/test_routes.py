@@ -118,3 +118,21 @@ def test_viewers_beyond_the_cap_get_a_polite_503(client, app):
     assert response.status_code == 503 and "try again" in response.get_data(as_text=True)
     assert response.headers["Retry-After"]
     slots.active = 0
+
+
+def test_the_heatmap_is_a_jpeg(client, kit):
+    kit.frames.wait_newer(0, timeout=5)
+    response = client.get("/heatmap.jpg")
+    assert response.status_code == 200 and response.mimetype == "image/jpeg"
+    assert response.data[:2] == b"\xff\xd8"
+
+
+def test_the_clear_kiosk_view_is_only_for_the_device_itself(client, kit):
+    kit.frames.wait_newer(0, timeout=5)
+    remote = client.get("/stream.mjpg?view=kiosk", environ_base={"REMOTE_ADDR": "192.168.1.20"})
+    assert remote.status_code == 403 and "screen attached to the device" in remote.get_data(as_text=True)
+    assert client.get("/stream.mjpg?view=nonsense").status_code == 400
+    local = client.get("/stream.mjpg?view=kiosk", environ_base={"REMOTE_ADDR": "127.0.0.1"}, buffered=False)
+    assert local.status_code == 200
+    assert next(local.response).startswith(b"--frame")
+    local.close()

@@ -15,12 +15,31 @@
       case "motion": return v.boxes && v.boxes.length
         ? "Movement in " + plural(v.boxes.length, "place", "places") + " (" + (100 * v.area).toFixed(1) + "% of the picture)"
         : "Everything is still";
-      case "face": return v.count ? plural(v.count, "face", "faces") + " in view" : "No face in view any more";
+      case "face": return v.count
+        ? plural(v.count, "face", "faces") + " in view" + (v.looking ? ", " + v.looking + " looking at the camera" : "") + (v.smiling ? ", " + v.smiling + " smiling" : "")
+        : "No face in view any more";
+      case "person": return personSentence(v);
+      case "reid": return "Person #" + v.id + " is back: they look like the person seen before (appearance match " + Math.round(100 * v.confidence) + "%, not identity)";
+      case "crossing": return "Person #" + (o.subject || "").replace("track:", "") + " went " + v.direction + " (" + v["in"] + " in, " + v.out + " out so far)";
+      case "plate": return v.count ? plural(v.count, "licence plate", "licence plates") + " in view" : "No licence plate in view any more";
       case "sound_level": return "Sound level " + v.dbfs + " dBFS (loudest moment " + v.peak_dbfs + " dBFS)";
       case "pir": return v.motion ? "The infrared sensor feels someone moving" : "The infrared sensor feels no one";
       case "distance": return "The nearest person or object is " + v.metres + " m away";
       default: return (kinds[o.kind] ? kinds[o.kind].title : o.kind) + ": " + JSON.stringify(v);
     }
+  }
+
+  function personSentence(v) {
+    const who = "Person #" + v.id;
+    if (v.state === "new") return who + " appeared";
+    const time = Math.round(v.dwell_s) + " s";
+    if (v.state === "left") return who + " left after " + time + (v.looked ? ", having looked at the camera " + plural(v.looked, "time", "times") : "");
+    let text = who + " has been here " + time;
+    if (v.direction !== "standing") text += ", walking " + v.direction;
+    if (v.looked) text += ", looked at the camera " + plural(v.looked, "time", "times");
+    if (v.looking) text += ", and is looking now";
+    if (v.smiling) text += ", smiling";
+    return text;
   }
 
   function clock(ts) {
@@ -52,6 +71,10 @@
 
   function showStatus(s) {
     showNow(s.now || {});
+    if (s.vision) {
+      setText("c-people", String(s.vision.people));
+      setText("c-inout", s.vision["in"] + " / " + s.vision.out);
+    }
     if (s.microphone && s.microphone.level_dbfs !== null) setText("c-sound", s.microphone.level_dbfs.toFixed(0) + " dBFS");
     setText("c-stored", String(s.store.written));
     setText("fps", s.camera.capture_fps.toFixed(1));
@@ -99,4 +122,8 @@
     setTimeout(() => { img.src = "/stream.mjpg?retry=" + Date.now(); }, 5000);
   });
   img.addEventListener("load", () => { $("camera-note").dataset.full = "0"; });
+
+  // The heatmap changes slowly: refresh it every ten seconds.
+  const heat = $("heatmap");
+  if (heat) setInterval(() => { heat.src = "/heatmap.jpg?t=" + Date.now(); }, 10000);
 })();

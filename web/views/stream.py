@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response, abort, current_app, request
 
 bp = Blueprint("stream", __name__)
 
@@ -25,9 +25,19 @@ def _busy(what: str, limit: int) -> Response:
                     headers={"Retry-After": "30"})
 
 
+LOCAL = {"127.0.0.1", "::1"}
+HEATMAP_EVERY_S = 2.0
+
+
 @bp.get("/stream.mjpg")
 def mjpeg():
+    """?view=public (default: faces blurred) or ?view=kiosk (the device's own screen; may show faces)."""
     kit = current_app.extensions["kit"]
+    view = request.args.get("view", "public")
+    if view not in ("public", "kiosk"):
+        abort(400, "view must be public or kiosk")
+    if view == "kiosk" and request.remote_addr not in LOCAL:
+        abort(403, "the kiosk view is only for the screen attached to the device itself")
     slots = current_app.extensions["viewers"]["camera"]
     if not slots.acquire():
         return _busy("camera view", slots.limit)
@@ -38,7 +48,7 @@ def mjpeg():
             while not kit.frames.closed:
                 if kit.frames.wait_newer(last, timeout=KEEPALIVE_S) is None:
                     continue
-                last, jpeg = kit.frames.jpeg()
+                last, jpeg = kit.frames.jpeg(view)
                 yield (b"--" + BOUNDARY + b"\r\nContent-Type: image/jpeg\r\nContent-Length: "
                        + str(len(jpeg)).encode() + b"\r\n\r\n" + jpeg + b"\r\n")
         finally:
@@ -46,6 +56,18 @@ def mjpeg():
 
     return Response(frames(), mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY.decode()}",
                     headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+@bp.get("/heatmap.jpg")
+def heatmap():
+    """Where people have stood and walked, over the camera's learnt picture of the empty room."""
+    kit = current_app.extensions["kit"]
+    if kit.vision is None:
+        abort(404, f"no heatmap: {kit.vision_error}")
+    cache = current_app.extensions.setdefault("heatmap", {"at": -HEATMAP_EVERY_S, "jpeg": b""})
+    if time.monotonic() - cache["at"] >= HEATMAP_EVERY_S:
+        cache["jpeg"], cache["at"] = kit.vision.heatmap_jpeg(), time.monotonic()
+    return Response(cache["jpeg"], mimetype="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
 @bp.get("/events")
