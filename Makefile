@@ -5,8 +5,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Debian packages the test suite uses: a real browser, PortAudio for sounddevice, fonts for screenshots.
-TEST_DEBS := chromium libportaudio2 fonts-dejavu-core
+# Debian packages the test suite uses: a real browser, PortAudio for sounddevice, fonts for screenshots,
+# PulseAudio for a virtual microphone, flite to speak test sentences into it.
+TEST_DEBS := chromium libportaudio2 fonts-dejavu-core pulseaudio pulseaudio-utils libasound2-plugins flite
 ARGS ?=
 
 .PHONY: run test lint bench clean
@@ -30,7 +31,7 @@ $(VENV)/bin/python:
 
 # A stamp per install: reinstalls only when pyproject.toml changes.
 $(VENV)/.installed-run: pyproject.toml | $(VENV)/bin/python
-	$(BIN)/python -m pip install --quiet -e '.[vision,sim]'
+	$(BIN)/python -m pip install --quiet -e '.[vision,sim,speech]'
 	touch $@
 
 # picamera2 for its API only (the tests check our calls against it with autospec): its own dependencies

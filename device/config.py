@@ -52,6 +52,19 @@ class MicConfig:
                           pattern=MIC_PATTERN, expected="auto, simulated, sounddevice[:NAME_OR_INDEX] or file:PATH")
     samplerate: int = setting(16000, "Samples per second captured (mono).", min=8000, max=48000)
     block_ms: int = setting(100, "Length of one analysed block of sound, in milliseconds.", min=20, max=1000)
+    spl_offset_db: float = setting(100.0, "Calibration: dB SPL = dBFS + this (measure once with a sound meter).",
+                                   min=40.0, max=160.0)
+    words: str = setting("auto", "Keyword spotting: on, off, or auto (on when pocketsphinx is installed).",
+                         pattern=r"auto|on|off", expected="auto, on or off")
+    keywords: str = setting("hello, camera, password, recording", "Words listened for, separated by commas.",
+                            pattern=r"[a-z' ]+(,[a-z' ]+)*", expected="lower-case words separated by commas")
+    keyword_threshold: float = setting(1e-15, "Keyword detection threshold: larger misses more, smaller "
+                                              "imagines more.", min=1e-50, max=1e-1)
+    store_words: bool = setting(False, "Store the words heard (otherwise they are only shown live).")
+    record: bool = setting(False, "Keep short clips of speech as WAV files (raw audio is never kept otherwise).")
+    clip_s: int = setting(5, "Longest recorded clip, in seconds.", min=1, max=30)
+    clip_retention_h: float = setting(1.0, "Hours a recorded clip is kept before it is deleted.", min=0.05,
+                                      max=168.0)
 
 
 @dataclass(frozen=True)

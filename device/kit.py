@@ -18,7 +18,7 @@ from collections import deque
 from typing import Any
 
 from device.audio import open_mic
-from device.audio.level import LevelMeter
+from device.audio.analysis import AudioAnalyzer
 from device.camera import open_camera
 from device.config import Config
 from device.hub import Frame, FrameHub, ObservationHub
@@ -91,7 +91,10 @@ class Kit:
         self.frames_skipped = 0
         self.vision = None
         self.vision_error: str | None = None
-        self.level: LevelMeter | None = None
+        self.audio: AudioAnalyzer | None = None
+        self.spotter = None
+        self.recorder = None
+        self.words: deque[tuple[float, str]] = deque(maxlen=20)     # heard live; stored only if configured
         self.sensors = None
         self._workers: list[Worker] = []
         self._stopped = False
@@ -103,7 +106,7 @@ class Kit:
         self._describe("camera", camera)
         mic = open_mic(self.config.mic.source, self.config, scene=self.scene, epoch=self.epoch)
         self._describe("microphone", mic)
-        self.level = LevelMeter(samplerate=mic.samplerate, publish=self.observations.publish)
+        self._start_audio_analysis(mic.samplerate)
         try:
             from device.vision.pipeline import VisionAnalyzer
             self.vision = VisionAnalyzer(self.config.vision, publish=self.observations.publish)
@@ -131,6 +134,35 @@ class Kit:
         for worker in self._workers:
             worker.start()
 
+    def _start_audio_analysis(self, samplerate: int) -> None:
+        from device.audio import words
+        from device.audio.recorder import ClipRecorder
+
+        mic = self.config.mic
+        self.audio = AudioAnalyzer(samplerate=samplerate, publish=self.observations.publish,
+                                   spl_offset_db=mic.spl_offset_db)
+        if mic.words == "on" or (mic.words == "auto" and words.available()):
+            keywords = [w.strip() for w in mic.keywords.split(",") if w.strip()]
+            try:
+                self.spotter = words.KeywordSpotter(keywords, samplerate=samplerate, on_word=self._heard,
+                                                    threshold=mic.keyword_threshold)
+                self.audio.speech_listeners.append(self.spotter.feed)
+                logger.info("microphone: listening for %s (shown live%s)", ", ".join(keywords),
+                            ", and stored" if mic.store_words else ", not stored")
+            except Exception as exc:    # DeviceUnavailable, or pocketsphinx failing to load its model
+                logger.warning("microphone: keyword spotting is off: %s", exc)
+        if mic.record:
+            self.recorder = ClipRecorder(self.config.data_dir / "clips", samplerate=samplerate, clip_s=mic.clip_s,
+                                         retention_h=mic.clip_retention_h, publish=self.observations.publish)
+            self.audio.speech_listeners.append(self.recorder.feed)
+            logger.warning("microphone: recording clips of speech to %s (kept %.1f h)", self.recorder.directory,
+                           mic.clip_retention_h)
+
+    def _heard(self, word: str, ts: float) -> None:
+        self.words.append((ts, word))
+        if self.config.mic.store_words:
+            self.observations.publish(Observation(ts, "microphone", "keyword", None, {"word": word}, None))
+
     def _describe(self, key: str, source: Any) -> None:
         state = self.sources[key]
         state.name, state.real = source.name, source.real
@@ -147,6 +179,10 @@ class Kit:
             worker.close(timeout=1.0)
         if self.sensors is not None:
             self.sensors.close()
+        if self.recorder is not None:
+            self.recorder.close()
+        if self.spotter is not None:
+            self.spotter.close()
         self.observations.close()
         self.store.close()
         logger.info("stopped; %d of %d observations stored", self.store.written,
@@ -185,7 +221,7 @@ class Kit:
             self.analysis_rate.tick()
 
     def _listen(self, mic: Any, stop: threading.Event) -> None:
-        assert self.level is not None
+        assert self.audio is not None
         mic.open()
         self.sources["microphone"].set("running")
         try:
@@ -195,7 +231,7 @@ class Kit:
                     if not stop.is_set():
                         self.sources["microphone"].set("ended", "the sound file has ended")
                     return
-                self.level.feed(block, time.time())
+                self.audio.feed(block, time.time())
                 self.audio_rate.tick()
         finally:
             mic.close()
@@ -224,9 +260,7 @@ class Kit:
                        "vision_error": self.vision_error},
             "vision": self.vision.summary() if self.vision is not None else None,
             "microphone": {"blocks_per_s": round(self.audio_rate.rate, 1),
-                           "level_dbfs": round(self.level.current_dbfs, 1) if self.level else None,
-                           "seconds_analysed": round(self.level.seconds_analysed, 1) if self.level else 0,
-                           "seconds_stored": 0},
+                           **self._audio_status()},
             "sensors": self.sensors.status() if self.sensors is not None else {},
             "now": {kind: obs.to_dict() for kind, obs in latest.items()},
             "counts": dict(self.observations.counts),
@@ -234,5 +268,16 @@ class Kit:
                       "bytes": self.store.size_bytes()},
         }
 
-    def publish(self, obs: Observation) -> None:
-        self.observations.publish(obs)
+    def _audio_status(self) -> dict[str, Any]:
+        audio = self.audio
+        if audio is None:
+            return {"level_dbfs": None, "seconds_analysed": 0, "seconds_stored": 0}
+        return {"level_dbfs": round(audio.current_dbfs, 1), "spl_db": round(audio.spl_db),
+                "speaking": audio.speaking, "pitch_hz": round(audio.pitch_hz) if audio.pitch_hz else None,
+                "this_minute": audio.speech_this_minute(),
+                "seconds_analysed": round(audio.seconds_analysed, 1),
+                "seconds_stored": round(self.recorder.seconds_stored, 1) if self.recorder else 0,
+                "recording": self.recorder is not None,
+                "words": {"listening": self.spotter.keywords if self.spotter else None,
+                          "stored": self.config.mic.store_words,
+                          "heard": [{"ts": ts, "word": w} for ts, w in self.words]}}

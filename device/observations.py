@@ -97,8 +97,39 @@ register(Kind(
 ))
 register(Kind(
     "sound_level", "microphone", "Sound level", "dBFS",
-    "How loud the room is, every second, measured in decibels below the microphone's maximum.",
+    "How loud the room is, every second: decibels below the microphone's maximum (dBFS), and roughly in "
+    "the decibels a sound meter shows (dB SPL, after calibration).",
     "Noise monitoring on streets and buses; a loud moment can trigger recording or an alert.",
+))
+register(Kind(
+    "voice", "microphone", "Speech", "stretch of speech",
+    "When someone spoke, for how long, and the pitch of their voice. Voice-analysis products claim to tell "
+    "sex, age and even mood from pitch; it is unreliable: many women speak low and many men high, a cold or "
+    "a shout moves it, and the claim says more about the product than about the speaker.",
+    "Buses and shops with 'audio analytics' log when and how much people talk; pitch is used to guess who "
+    "is speaking, and whether they are stressed.",
+))
+register(Kind(
+    "speech_minute", "microphone", "Talk per minute", "seconds",
+    "How many seconds of each minute someone was speaking, and in how many separate turns.",
+    "Meeting and call-centre analytics score who talks and how much; the same numbers describe a room.",
+))
+register(Kind(
+    "loud_event", "microphone", "Loud sounds", "event",
+    "A sudden loud sound and a guess at what it was (clap, knock, door slam) from how bright and how short it was.",
+    "Gunshot and aggression detectors on city streets listen for exactly this, and call the police.",
+))
+register(Kind(
+    "keyword", "microphone", "Words heard", "word",
+    "A listened-for word was heard. Stored only if an administrator turns it on; otherwise shown live only.",
+    "Smart speakers and some city systems listen for wake words and trigger words all day.",
+    public=True,
+))
+register(Kind(
+    "audio_clip", "microphone", "Recorded clips", "clip",
+    "A short recording of speech was kept as a sound file (only when recording is turned on).",
+    "Recording is what turns listening into evidence: a clip can be replayed, transcribed and shared.",
+    retention_hours=1.0,
 ))
 register(Kind(
     "pir", "sensors", "Presence (PIR)", "on/off",

@@ -15,6 +15,7 @@ from its LFW subset), so the real face detector finds them.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ class Visitor:
     look_end: float
     exit: float
     pitch_hz: float
+    clap_at: float | None = None     # some visitors clap once, to see the kit notice
 
     @property
     def arrive(self) -> float:
@@ -193,7 +195,10 @@ def _visitor(seed: int, number: int, enter: float, earlier: list[Visitor]) -> tu
         enter=enter, look_start=look_start, talk_start=talk_start, talk_end=talk_end, look_end=look_end,
         exit=arrive + stand + WALK_S, pitch_hz=pitch,
     )
-    return visitor, float(rng.uniform(7.0, 16.0))
+    gap = float(rng.uniform(7.0, 16.0))
+    if rng.random() < 0.35 and look_end + 0.6 < arrive + stand:     # drawn last: the rest stays as it was
+        visitor = dataclasses.replace(visitor, clap_at=look_end + 0.3)
+    return visitor, gap
 
 
 class Scene:
@@ -319,6 +324,8 @@ class Scene:
                 out += np.where(talking, _voice(t, v), 0.0)
             if v.walking(t[0]):
                 out += _footsteps(t, v)
+            if v.clap_at is not None and t[0] - 0.1 <= v.clap_at <= t[-1]:
+                out += _clap(t, v.clap_at, rng)
         return out.astype(np.float32)
 
 
@@ -343,7 +350,7 @@ def _voice(t: np.ndarray, v: Visitor) -> np.ndarray:
     phase = 2 * np.pi * v.pitch_hz * (t - depth * np.cos(2 * np.pi * vibrato_hz * t) / (2 * np.pi * vibrato_hz))
     tone = sum(np.sin(h * phase) / h for h in range(1, 9))
     syllables = np.maximum(0.0, np.sin(2 * np.pi * 4.0 * t + v.number)) ** 2
-    words = np.sin(2 * np.pi * 0.6 * t + v.number) > -0.3
+    words = np.clip((np.sin(2 * np.pi * 0.6 * t + v.number) + 0.3) * 4, 0.0, 1.0)   # words fade in and out
     loudness = 0.12 * 1.5 / v.distance_m
     return loudness * tone * syllables * words
 
@@ -351,4 +358,11 @@ def _voice(t: np.ndarray, v: Visitor) -> np.ndarray:
 def _footsteps(t: np.ndarray, v: Visitor) -> np.ndarray:
     """Soft thuds, two steps a second."""
     since_step = (t - v.enter) % 0.5
-    return 0.05 * np.exp(-since_step * 60) * np.sin(2 * np.pi * 90 * t)
+    return 0.01 * np.exp(-since_step * 60) * np.sin(2 * np.pi * 90 * t)
+
+
+def _clap(t: np.ndarray, at: float, rng: np.random.Generator) -> np.ndarray:
+    """A hand clap: a bright burst of noise dying away in a few tens of milliseconds."""
+    since = t - at
+    burst = np.diff(rng.normal(0.0, 0.6, len(t) + 1))        # differenced noise: mostly high frequencies
+    return np.where(since >= 0, burst * np.exp(-np.maximum(since, 0) * 80), 0.0)

