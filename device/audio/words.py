@@ -36,7 +36,8 @@ class KeywordSpotter:
         try:
             from pocketsphinx import Decoder
         except ImportError:
-            raise DeviceUnavailable("keyword spotting needs pocketsphinx: pip install 'awareness-kit[speech]'") from None
+            raise DeviceUnavailable(
+                "keyword spotting needs pocketsphinx: pip install 'awareness-kit[speech]'") from None
         if samplerate != 16000:
             raise DeviceUnavailable(f"keyword spotting needs [mic] samplerate = 16000, not {samplerate}")
         self.keywords = keywords
