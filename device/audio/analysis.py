@@ -71,6 +71,8 @@ class AudioAnalyzer:
         self._minute_speech = 0.0
         self._minute_turns = 0
         self._event: _Event | None = None
+        self._pending: _Event | None = None     # ended, waiting to see whether a voice follows it
+        self._voiced: deque[float] = deque(maxlen=10)   # end times of the last voiced blocks
         self._last_slice_db = SILENCE_DBFS
         self._edges: np.ndarray | None = None
         self._window: np.ndarray | None = None
@@ -99,8 +101,11 @@ class AudioAnalyzer:
         is_speech = level > max(self._floor + 9.0, -60.0) and share > 0.7 and flatness < 0.3
         pitch = self._pitch(block) if is_speech else None
         is_speech = is_speech and pitch is not None      # a voice has a pitch; a hum or a hiss does not
+        if is_speech:
+            self._voiced.append(ts)
         self._voice(is_speech, pitch, start, ts, block)
         self._loud(block, start, centroid)
+        self._decide_event(ts)
         self._level_second(block, level, ts)
         self._minute(ts, duration if is_speech else 0.0)
 
@@ -209,8 +214,16 @@ class AudioAnalyzer:
             self._last_slice_db = float(db)
 
     def _end_event(self) -> None:
-        event, self._event = self._event, None
-        if event is None:
+        self._pending, self._event = self._event, None
+
+    def _decide_event(self, ts: float) -> None:
+        """A bang followed by 0.3 s of voice was the start of a word (a plosive), not a knock."""
+        event = self._pending
+        if event is None or ts < event.start + MIN_SPEECH_S + 0.1:
+            return
+        self._pending = None
+        voiced_after = sum(event.start < t <= event.start + MIN_SPEECH_S + 0.1 for t in self._voiced)
+        if voiced_after * 0.1 >= MIN_SPEECH_S:
             return
         duration_ms = (event.last_loud - event.start + SLICE_S) * 1000
         if duration_ms < 150:

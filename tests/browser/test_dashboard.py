@@ -31,6 +31,11 @@ def test_the_live_page_on_a_phone_shows_live_frames_and_counters(live_url, phone
     first = camera_snapshot(page)
     assert eventually(page, lambda: camera_snapshot(page) != first), "the camera image did not change"
 
+    # The spectrogram scrolls in from the live spectrum events.
+    painted = "c => Array.from(c.getContext('2d').getImageData(c.width - 6, 0, 6, c.height).data)" \
+              ".some((v, i) => i % 4 !== 3 && v > 0)"
+    assert eventually(page, lambda: page.locator("#spectrogram").evaluate(painted))
+
     path = save(page, "live-phone")
     assert path.stat().st_size > 10_000
     assert watch.errors == []

@@ -136,3 +136,15 @@ def test_the_clear_kiosk_view_is_only_for_the_device_itself(client, kit):
     assert local.status_code == 200
     assert next(local.response).startswith(b"--frame")
     local.close()
+
+
+def test_the_event_stream_carries_the_live_spectrum(client, kit):
+    response = client.get("/events", buffered=False)
+    seen = ""
+    chunks = iter(response.response)
+    while "event: spectrum" not in seen:
+        seen += next(chunks).decode()
+    data = seen.split("event: spectrum\ndata: ", 1)[1].split("\n", 1)[0]
+    columns = json.loads(data)
+    assert columns and all(len(bands) == 40 and all(0 <= b <= 100 for b in bands) for _, bands in columns)
+    response.close()

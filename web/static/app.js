@@ -22,7 +22,12 @@
       case "reid": return "Person #" + v.id + " is back: they look like the person seen before (appearance match " + Math.round(100 * v.confidence) + "%, not identity)";
       case "crossing": return "Person #" + (o.subject || "").replace("track:", "") + " went " + v.direction + " (" + v["in"] + " in, " + v.out + " out so far)";
       case "plate": return v.count ? plural(v.count, "licence plate", "licence plates") + " in view" : "No licence plate in view any more";
-      case "sound_level": return "Sound level " + v.dbfs + " dBFS (loudest moment " + v.peak_dbfs + " dBFS)";
+      case "sound_level": return "Sound level " + v.dbfs + " dBFS, about " + v.spl_db + " dB SPL (loudest moment " + v.peak_dbfs + " dBFS)";
+      case "voice": return "Someone spoke for " + v.duration_s + " s" + (v.pitch_hz ? ", voice pitch " + Math.round(v.pitch_hz) + " Hz: " + v.claimed : "");
+      case "speech_minute": return "In the last minute: " + v.speaking_s + " s of speech in " + plural(v.turns, "turn", "turns");
+      case "loud_event": return "A loud sound: probably a " + v.label + " (" + v.peak_dbfs + " dBFS, " + v.duration_ms + " ms)";
+      case "keyword": return "Heard the word \u201c" + v.word + "\u201d";
+      case "audio_clip": return "Kept a " + v.duration_s + " s recording of speech";
       case "pir": return v.motion ? "The infrared sensor feels someone moving" : "The infrared sensor feels no one";
       case "distance": return "The nearest person or object is " + v.metres + " m away";
       default: return (kinds[o.kind] ? kinds[o.kind].title : o.kind) + ": " + JSON.stringify(v);
@@ -75,7 +80,17 @@
       setText("c-people", String(s.vision.people));
       setText("c-inout", s.vision["in"] + " / " + s.vision.out);
     }
-    if (s.microphone && s.microphone.level_dbfs !== null) setText("c-sound", s.microphone.level_dbfs.toFixed(0) + " dBFS");
+    const mic = s.microphone;
+    if (mic && mic.level_dbfs !== null) {
+      setText("c-sound", mic.level_dbfs.toFixed(0) + " dBFS");
+      setText("c-speaking", mic.speaking ? "yes" : "no");
+      setText("c-pitch", mic.pitch_hz ? mic.pitch_hz + " Hz" : "–");
+      setText("c-talk", mic.this_minute.speaking_s + " s");
+      setText("audio-kept", mic.seconds_analysed.toFixed(0) + " s of sound analysed and thrown away; " + mic.seconds_stored + " s kept" +
+        (mic.recording ? "" : " (recording is off)") + ". The spectrum is shown live and never stored.");
+      const words = $("words-heard");
+      if (words && mic.words.heard.length) setText("words-heard", mic.words.heard.map((w) => w.word).join(" "));
+    }
     setText("c-stored", String(s.store.written));
     setText("fps", s.camera.capture_fps.toFixed(1));
     setText("afps", s.camera.analysis_fps.toFixed(1));
@@ -95,6 +110,24 @@
       : "Not recording anything");
   }
 
+  // The scrolling spectrogram: each column is 0.1 s; bands low to high, bottom to top; brighter is louder.
+  const canvas = $("spectrogram");
+  const paint = canvas.getContext("2d");
+  paint.fillStyle = "#000";
+  paint.fillRect(0, 0, canvas.width, canvas.height);
+  function drawSpectrum(columns) {
+    const w = 2;
+    for (const [, bands] of columns) {
+      paint.drawImage(canvas, -w, 0);
+      const h = canvas.height / bands.length;
+      bands.forEach((value, i) => {
+        const level = Math.max(0, Math.min(1, (value - 20) / 70));
+        paint.fillStyle = "hsl(" + (240 - 240 * level) + ",90%," + (10 + 50 * level) + "%)";
+        paint.fillRect(canvas.width - w, canvas.height - (i + 1) * h, w, Math.ceil(h));
+      });
+    }
+  }
+
   let source = null;
   function connect() {
     source = new EventSource("/events");
@@ -105,6 +138,7 @@
       const now = {}; now[o.kind] = o; showNow(now);
     });
     source.addEventListener("status", (e) => showStatus(JSON.parse(e.data)));
+    source.addEventListener("spectrum", (e) => drawSpectrum(JSON.parse(e.data)));
     source.addEventListener("error", () => {
       setText("feed-state", "The live feed dropped; reconnecting…");
       if (source.readyState === EventSource.CLOSED) setTimeout(connect, 5000);  // e.g. too many viewers

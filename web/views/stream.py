@@ -16,6 +16,7 @@ bp = Blueprint("stream", __name__)
 
 BOUNDARY = b"frame"
 STATUS_EVERY_S = 1.0
+SPECTRUM_EVERY_S = 0.25
 KEEPALIVE_S = 15.0
 
 
@@ -82,9 +83,15 @@ def events():
         try:
             yield "retry: 3000\n\n" + _status_event(kit)
             last_status = last_sent = time.monotonic()
+            spectrum_after = kit.audio.spectrum[-1][0] if kit.audio is not None and kit.audio.spectrum else 0.0
             while not subscription.closed:
-                batch = subscription.get_batch(timeout=STATUS_EVERY_S / 2, limit=100)
+                batch = subscription.get_batch(timeout=SPECTRUM_EVERY_S, limit=100)
                 chunk = "".join(f"event: observation\ndata: {o.to_json()}\n\n" for o in batch)
+                if kit.audio is not None:       # the live spectrum: shown, never stored
+                    columns = [c for c in list(kit.audio.spectrum) if c[0] > spectrum_after]
+                    if columns:
+                        spectrum_after = columns[-1][0]
+                        chunk += f"event: spectrum\ndata: {json.dumps(columns, separators=(',', ':'))}\n\n"
                 now = time.monotonic()
                 if now - last_status >= STATUS_EVERY_S:
                     chunk += _status_event(kit)

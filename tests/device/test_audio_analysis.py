@@ -1,0 +1,265 @@
+"""What the microphone infers, from real speech (Debian's flite) and known sounds; and the real
+sounddevice path, through a virtual PulseAudio microphone."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+import wave
+
+import numpy as np
+import pytest
+
+from device.audio.analysis import AudioAnalyzer
+from tests.conftest import require, require_program
+
+RATE = 16000
+SENTENCE = "hello, is this camera recording me"
+PAD_S = 0.5
+
+
+class Published(list):
+    def __init__(self):
+        super().__init__()
+        self.cond = threading.Condition()
+
+    def __call__(self, obs):
+        with self.cond:
+            self.append(obs)
+            self.cond.notify_all()
+
+    def of(self, kind):
+        return [o for o in self if o.kind == kind]
+
+    def wait_for(self, kind, timeout):
+        with self.cond:
+            return self.cond.wait_for(lambda: self.of(kind), timeout)
+
+
+def write_wav(path, samples, rate=RATE):
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+
+
+@pytest.fixture(scope="session")
+def speech(tmp_path_factory):
+    """SENTENCE spoken by flite, resampled to 16 kHz, with PAD_S of silence before and after."""
+    from scipy.signal import resample_poly
+
+    flite = require_program("flite")
+    folder = tmp_path_factory.mktemp("speech")
+    raw = folder / "raw.wav"
+    subprocess.run([flite, "-t", SENTENCE, "-o", str(raw)], check=True)
+    with wave.open(str(raw)) as wav:
+        rate = wav.getframerate()
+        voice = np.frombuffer(wav.readframes(wav.getnframes()), "<i2").astype(np.float64) / 32768
+    voice = resample_poly(voice, RATE, rate)
+    pad = np.zeros(int(PAD_S * RATE))
+    samples = np.concatenate([pad, voice, pad]).astype(np.float32)
+    path = folder / "sentence.wav"
+    write_wav(path, samples)
+    loud = np.flatnonzero(np.abs(samples) > 0.02)           # flite's own output starts and ends quietly
+    return path, samples, (loud[0] / RATE, loud[-1] / RATE)
+
+
+def analyse(samples, *listeners):
+    published = Published()
+    analyzer = AudioAnalyzer(samplerate=RATE, publish=published)
+    analyzer.speech_listeners.extend(listeners)
+    block = RATE // 10
+    padded = np.concatenate([samples, np.zeros(RATE, np.float32)])       # let the last stretch end
+    for i in range(len(padded) // block):
+        analyzer.feed(padded[i * block:(i + 1) * block], (i + 1) * block / RATE)
+    return analyzer, published
+
+
+def test_speech_is_found_where_it_is_and_nowhere_else(speech):
+    _, samples, (onset, offset) = speech
+    spoken_s = offset - onset
+    analyzer, published = analyse(samples)
+    voices = published.of("voice")
+    assert voices, "no speech found in a spoken sentence"
+    assert voices[0].value["start"] == pytest.approx(onset, abs=0.2)
+    assert voices[-1].value["end"] == pytest.approx(offset, abs=0.3)
+    voiced = sum(v.value["duration_s"] for v in voices)
+    assert 0.6 * spoken_s <= voiced <= spoken_s + 0.3
+    assert all(60 <= v.value["pitch_hz"] <= 250 for v in voices)
+    assert "such systems would label it" in voices[0].value["claimed"]
+    assert published.of("loud_event") == []
+    levels = published.of("sound_level")
+    assert len(levels) == (len(samples) + RATE) // RATE and max(o.value["dbfs"] for o in levels) > -35
+    assert levels[0].value["spl_db"] == pytest.approx(levels[0].value["dbfs"] + 100, abs=1)
+
+
+def test_silence_and_steady_hum_are_not_speech():
+    t = np.arange(RATE * 3) / RATE
+    hum = (0.05 * np.sin(2 * np.pi * 50 * t)).astype(np.float32)         # mains hum: tonal, but no voice
+    hiss = np.random.default_rng(1).normal(0, 0.02, RATE * 3).astype(np.float32)
+    for sound in (np.zeros(RATE * 3, np.float32), hum, hiss):
+        _, published = analyse(sound)
+        assert published.of("voice") == []
+
+
+@pytest.mark.parametrize("hz", [110.0, 210.0])
+def test_the_pitch_of_a_voice_is_measured(hz):
+    t = np.arange(RATE * 2) / RATE
+    voice = sum(np.sin(2 * np.pi * hz * k * t) / k for k in range(1, 8))
+    syllables = 0.5 + 0.5 * np.sin(2 * np.pi * 3 * t) ** 2
+    samples = np.concatenate([np.zeros(RATE // 2), 0.1 * voice * syllables]).astype(np.float32)
+    _, published = analyse(samples)
+    (voice_obs,) = published.of("voice")
+    assert voice_obs.value["pitch_hz"] == pytest.approx(hz, rel=0.03)
+
+
+def test_a_clap_and_a_knock_are_told_apart_and_timed():
+    from device.scene import _clap
+
+    rng = np.random.default_rng(3)
+    t = np.arange(RATE * 3) / RATE
+    room = rng.normal(0, 0.002, len(t))
+    clap = _clap(t, 1.0, rng)
+    since = t - 2.0
+    knock = np.where(since >= 0, 0.4 * np.exp(-np.maximum(since, 0) * 60) * np.sin(2 * np.pi * 180 * t), 0.0)
+    _, published = analyse((room + clap + knock).astype(np.float32))
+    events = published.of("loud_event")
+    assert [e.value["label"] for e in events] == ["clap", "knock"]
+    assert events[0].ts == pytest.approx(1.0, abs=0.02) and events[1].ts == pytest.approx(2.0, abs=0.02)
+
+
+def test_talk_is_summed_up_every_minute():
+    from device.scene import Scene
+
+    scene = Scene(seed=1)
+    samples = scene.sound(0, RATE * 62)
+    _, published = analyse(samples)
+    (minute,) = published.of("speech_minute")
+    truth = sum(min(v.talk_end, 60) - v.talk_start for v in scene.visitors_between(0, 60) if v.talk_start < 60)
+    assert 0.3 * truth <= minute.value["speaking_s"] <= truth + 1.0     # words have pauses between them
+    assert minute.value["turns"] == len([v for v in published.of("voice") if v.ts <= minute.ts])
+
+
+def test_keywords_are_spotted_in_speech(speech):
+    try:
+        from device.audio.words import KeywordSpotter
+        import pocketsphinx  # noqa: F401
+    except ImportError:
+        require(False, "pocketsphinx (the speech extra) is not installed")
+    _, samples, _ = speech
+    heard = []
+    spotter = KeywordSpotter(["hello", "camera", "password"], samplerate=RATE,
+                             on_word=lambda word, ts: heard.append(word))
+    analyse(samples, spotter.feed)
+    assert "hello" in heard and "camera" in heard and "password" not in heard
+    assert spotter.seconds_decoded < len(samples) / RATE, "decodes only while someone speaks"
+
+
+def test_recorded_clips_are_files_listed_as_observations_and_pruned(tmp_path, speech):
+    from device.audio.recorder import ClipRecorder
+
+    _, samples, _ = speech
+    published = Published()
+    recorder = ClipRecorder(tmp_path / "clips", samplerate=RATE, clip_s=1, retention_h=1.0, publish=published)
+    analyse(samples, recorder.feed)
+    clips = published.of("audio_clip")
+    assert clips and all(c.value["duration_s"] <= 1.0 for c in clips)
+    files = sorted((tmp_path / "clips").glob("clip-*.wav"))
+    assert [f"clips/{f.name}" for f in files] == sorted(c.value["file"] for c in clips)
+    old = time.time() - 2 * 3600
+    os.utime(files[0], (old, old))
+    assert recorder.prune() == 1 and not files[0].exists()
+
+
+# ---- the real microphone path: PortAudio -> ALSA -> PulseAudio, with a null sink as the room
+
+@pytest.fixture(scope="module")
+def virtual_mic(tmp_path_factory):
+    """Our own PulseAudio: a 16 kHz mono null sink whose monitor is the default source (the 'microphone')."""
+    pulseaudio, paplay = require_program("pulseaudio"), require_program("paplay")
+    pactl = require_program("pactl")
+    try:
+        import sounddevice
+    except OSError:
+        require(False, "PortAudio (libportaudio2) is not installed")
+    runtime = tmp_path_factory.mktemp("pulse-runtime")
+    runtime.chmod(0o700)
+    home = tmp_path_factory.mktemp("pulse-home")
+    saved = {k: os.environ.get(k) for k in ("XDG_RUNTIME_DIR", "HOME", "PULSE_SERVER")}
+    os.environ.update(XDG_RUNTIME_DIR=str(runtime), HOME=str(home))
+    os.environ.pop("PULSE_SERVER", None)
+    daemon = subprocess.Popen(
+        [pulseaudio, "-n", "--daemonize=no", "--exit-idle-time=-1", "--log-target=stderr",
+         "--load=module-native-protocol-unix",
+         "--load=module-null-sink sink_name=kitroom rate=16000 channels=1",
+         "--load=module-remap-source source_name=kitmic master=kitroom.monitor"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while subprocess.run([pactl, "info"], capture_output=True).returncode != 0:
+            assert time.monotonic() < deadline, "PulseAudio did not start"
+            assert daemon.poll() is None, "PulseAudio exited"
+            time.sleep(0.1)
+        subprocess.run([pactl, "set-default-source", "kitmic"], check=True)
+        sounddevice._terminate()          # PortAudio lists devices when it starts: start it again now
+        sounddevice._initialize()
+        yield paplay
+    finally:
+        daemon.terminate()
+        daemon.wait(5)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        sounddevice._terminate()
+        sounddevice._initialize()
+
+
+def test_the_real_microphone_path_hears_what_the_file_says(virtual_mic, speech):
+    from device.audio.sources import SoundDeviceMic
+
+    path, samples, _ = speech
+    offline, offline_published = analyse(samples)
+    expected = sum(v.value["duration_s"] for v in offline_published.of("voice"))
+
+    published = Published()
+    analyzer = AudioAnalyzer(samplerate=RATE, publish=published)
+    stop = threading.Event()
+    mic = SoundDeviceMic(None, samplerate=RATE, block=RATE // 10)
+    mic.open()
+
+    def listen():
+        while not stop.is_set():
+            block = mic.read(stop)
+            if block is not None:
+                analyzer.feed(block, time.time())
+
+    reader = threading.Thread(target=listen)
+    reader.start()
+    try:
+        subprocess.run([virtual_mic, "--device=kitroom", str(path)], check=True, timeout=30)
+        with published.cond:     # latency through PulseAudio is about a second: wait for the speech to end
+            published.cond.wait_for(
+                lambda: sum(v.value["duration_s"] for v in published.of("voice")) >= 0.8 * expected, 8.0)
+    finally:
+        stop.set()
+        reader.join(5)
+        mic.close()
+    heard = sum(v.value["duration_s"] for v in published.of("voice"))
+    assert heard == pytest.approx(expected, abs=0.6)
+    speech_levels = [o.value["peak_dbfs"] for o in published.of("sound_level")]
+    offline_peak = max(o.value["peak_dbfs"] for o in offline_published.of("sound_level"))
+    assert max(speech_levels) == pytest.approx(offline_peak, abs=3.0)
+
+
+def test_a_missing_device_lists_the_virtual_microphone(virtual_mic):
+    from device.audio.sources import SoundDeviceMic
+    from device.errors import DeviceUnavailable
+
+    with pytest.raises(DeviceUnavailable, match=r"Input devices: .*(pulse|default)"):
+        SoundDeviceMic("no-such-microphone").open()
+
