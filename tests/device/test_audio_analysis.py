@@ -145,8 +145,9 @@ def test_talk_is_summed_up_every_minute():
 
 def test_keywords_are_spotted_in_speech(speech):
     try:
-        from device.audio.words import KeywordSpotter
         import pocketsphinx  # noqa: F401
+
+        from device.audio.words import KeywordSpotter
     except ImportError:
         require(False, "pocketsphinx (the speech extra) is not installed")
     _, samples, _ = speech
