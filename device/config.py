@@ -75,6 +75,17 @@ class SensorsConfig:
     trigger_pin: int = setting(23, "BCM pin of the HC-SR04 distance sensor's trigger.", min=2, max=27)
     echo_pin: int = setting(24, "BCM pin of the HC-SR04 echo (through a voltage divider to 3.3 V).", min=2, max=27)
     max_distance: float = setting(4.0, "Farthest distance the HC-SR04 reports, in metres.", min=0.5, max=4.0)
+    light_pin: int = setting(17, "BCM pin of the light sensor (an LDR charging a 1 uF capacitor).", min=2, max=27)
+    button_pin: int = setting(27, "BCM pin of the button (to ground): long press forgets everything, short "
+                                  "press switches the kiosk view.", min=2, max=27)
+    led_pin: int = setting(22, "BCM pin of the red 'recording' LED (through a 330 ohm resistor).", min=2, max=27)
+    buzzer_pin: int = setting(18, "BCM pin of the optional buzzer.", min=2, max=27)
+    chime: bool = setting(False, "Sound the buzzer when a new visitor is tracked.")
+    presence_distance: float = setting(1.5, "Someone nearer than this (metres) counts as present.", min=0.2,
+                                       max=4.0)
+    lights_on_level: float = setting(0.3, "Light level (0-1) above which the room's lights count as on.",
+                                     min=0.01, max=0.99)
+    hold_s: float = setting(3.0, "Seconds the button must be held to forget everything.", min=1.0, max=10.0)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from device.audio import open_mic
@@ -25,6 +26,7 @@ from device.hub import Frame, FrameHub, ObservationHub
 from device.observations import Observation
 from device.scene import Scene
 from device.sensors import open_sensors
+from device.sensors.fusion import PresenceFusion
 from device.store import Store
 from device.workers import Worker
 
@@ -55,18 +57,28 @@ class RateMeter:
 class SourceState:
     """What the dashboard says about one source: which device, real or simulated, running or offline."""
 
-    def __init__(self, device: str, name: str = "", real: bool = False) -> None:
+    CAPTURING = ("running", "degraded")
+
+    def __init__(self, device: str, on_change: Callable[[], None] = lambda: None) -> None:
         self.device = device
-        self.name = name
-        self.real = real
+        self.name = ""
+        self.real = False
         self.state = "starting"
         self.since = time.time()
         self.error: str | None = None
+        self._on_change = on_change
+
+    @property
+    def capturing(self) -> bool:
+        return self.state in self.CAPTURING
 
     def set(self, state: str, error: str | None = None) -> None:
-        if state != self.state:
+        changed = state != self.state
+        if changed:
             self.since = time.time()
         self.state, self.error = state, error
+        if changed:
+            self._on_change()
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "real": self.real, "kind": "real" if self.real else "simulated",
@@ -84,7 +96,9 @@ class Kit:
         self.observations = ObservationHub()
         self.frames = FrameHub(encode=self._encode_view)
         self.store = Store(config.data_dir / "awareness.db", flush_interval_s=config.store.flush_interval_s)
-        self.sources = {name: SourceState(name) for name in ("camera", "microphone", "sensors")}
+        self.sources = {name: SourceState(name, self._show_recording) for name in ("camera", "microphone", "sensors")}
+        self.kiosk_view = "live"
+        self.last_forget: dict[str, Any] | None = None
         self.capture_rate, self.analysis_rate, self.audio_rate = RateMeter(), RateMeter(), RateMeter()
         self.frames_captured = 0
         self.frames_analysed = 0
@@ -97,6 +111,8 @@ class Kit:
         self.words: deque[tuple[float, str]] = deque(maxlen=20)     # heard live; stored only if configured
         self.sensors = None
         self._workers: list[Worker] = []
+        self._stimuli = None
+        self.fusion: PresenceFusion | None = None
         self._stopped = False
 
     # ---- lifecycle
@@ -118,9 +134,14 @@ class Kit:
                                       publish=self.observations.publish, scene=self.scene, epoch=self.epoch)
         self.sensors = board
         self.sources["sensors"].name, self.sources["sensors"].real = board.name, board.real
+        board.on_forget, board.on_toggle = self.forget_everything, self.toggle_kiosk_view
         board.start()
+        self._stimuli = stimuli
         self.sources["sensors"].set("running" if not board.errors else "degraded",
                                     "; ".join(board.errors.values()) or None)
+        self.fusion = PresenceFusion(near_m=self.config.sensors.presence_distance,
+                                     publish=self.observations.publish)
+        self._fusion_feed = self.observations.subscribe(maxsize=1000)
 
         self._workers.append(Worker("capture", lambda stop: self._capture(camera, stop),
                                     on_failure=lambda e: self.sources["camera"].set("offline", str(e))))
@@ -129,10 +150,50 @@ class Kit:
         self._workers.append(Worker("audio", lambda stop: self._listen(mic, stop),
                                     on_failure=lambda e: self.sources["microphone"].set("offline", str(e))))
         self._workers.append(Worker("sensors", board.poll))
+        self._workers.append(Worker("fusion", self._fuse))
         if stimuli is not None:
             self._workers.append(Worker("sensor-stimuli", stimuli.loop))
         for worker in self._workers:
             worker.start()
+
+    def _fuse(self, stop: threading.Event) -> None:
+        """Presence from every sensor's word, and the chime for a new visitor."""
+        while not stop.is_set():
+            for obs in self._fusion_feed.get_batch(timeout=0.5):
+                self.fusion.update(obs)
+                if obs.kind == "person" and obs.value.get("state") == "new" and self.sensors is not None:
+                    self.sensors.chime()
+            self.fusion.evaluate(time.time())
+
+    def _show_recording(self) -> None:
+        """The LED and the page's red dot: lit exactly while any source is capturing."""
+        if self.sensors is not None:
+            self.sensors.set_recording(self.recording)
+
+    @property
+    def recording(self) -> bool:
+        return not self._stopped and any(source.capturing for source in self.sources.values())
+
+    def toggle_kiosk_view(self) -> None:
+        """The button's short press: the kiosk screen switches between the live view and the stored data."""
+        self.kiosk_view = "data" if self.kiosk_view == "live" else "live"
+        logger.info("kiosk view: %s", self.kiosk_view)
+
+    def forget_everything(self) -> dict[str, Any]:
+        """Delete every observation, recorded clip and remembered appearance; say what was deleted and when."""
+        counts = self.store.forget_all()
+        files = 0
+        clips = self.config.data_dir / "clips"
+        for path in clips.glob("clip-*.wav") if clips.is_dir() else []:
+            path.unlink(missing_ok=True)
+            files += 1
+        if self.vision is not None and self.vision.tracker is not None:
+            self.vision.tracker.gallery.clear()
+        self.words.clear()
+        self.last_forget = {"at": time.time(), "observations": counts, "files": files,
+                            "total": sum(counts.values()) + files}
+        logger.warning("forgot everything: %d observations and %d files deleted", sum(counts.values()), files)
+        return self.last_forget
 
     def _start_audio_analysis(self, samplerate: int) -> None:
         from device.audio import words
@@ -178,7 +239,9 @@ class Kit:
         for worker in self._workers:
             worker.close(timeout=1.0)
         if self.sensors is not None:
-            self.sensors.close()
+            self.sensors.close()        # the LED goes out with it
+        if self._stimuli is not None:
+            self._stimuli.close()
         if self.recorder is not None:
             self.recorder.close()
         if self.spotter is not None:
@@ -262,6 +325,10 @@ class Kit:
             "microphone": {"blocks_per_s": round(self.audio_rate.rate, 1),
                            **self._audio_status()},
             "sensors": self.sensors.status() if self.sensors is not None else {},
+            "presence": {"present": self.fusion.present, "agree": self.fusion.agree} if self.fusion else None,
+            "recording": self.recording,
+            "kiosk_view": self.kiosk_view,
+            "last_forget": self.last_forget,
             "now": {kind: obs.to_dict() for kind, obs in latest.items()},
             "counts": dict(self.observations.counts),
             "store": {"written": self.store.written, "dropped": self.store.dropped,

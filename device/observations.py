@@ -146,3 +146,21 @@ register(Kind(
 def finite(value: float, ndigits: int = 3) -> float | None:
     """Round a measurement for storage, mapping NaN and infinity (not valid JSON) to None."""
     return round(value, ndigits) if math.isfinite(value) else None
+
+
+register(Kind(
+    "presence", "sensors", "Someone is here", "on/off",
+    "Whether someone is present, and which sensors agree: the infrared sensor, the camera, the distance "
+    "sensor. More sensors agreeing means more certainty.",
+    "Offices and shops fuse sensors like these to count occupancy, switch lights, and measure dwell time.",
+))
+register(Kind(
+    "light", "sensors", "Room light", "0-1",
+    "How bright the room is, and when the lights went on or off.",
+    "Light levels tell when a room or a home is in use: when people get up, leave and come back.",
+))
+register(Kind(
+    "health", "sensors", "Device health", "°C, load",
+    "The kit's own processor temperature and how busy it is.",
+    "Every connected device reports on itself to its maker; the same channel can carry much more.",
+))

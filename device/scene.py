@@ -247,6 +247,10 @@ class Scene:
         k = int((t - 20.0) // CAR_EVERY_S)
         return [c for c in (car(self.seed, i) for i in (k - 1, k) if i >= 0) if c.present(t)]
 
+    def light(self, t: float) -> float:
+        """The room's light (0 dark, 1 bright): lights on, but switched off for 20 s every ten minutes."""
+        return 0.12 if 580.0 <= t % 600.0 else 0.78 + 0.04 * math.sin(t / 37.0)
+
     def pir(self, t: float) -> bool:
         """The PIR output: high while someone moves in the room, and PIR_HOLD_S after."""
         return any(v.enter + 0.2 <= t < v.exit + PIR_HOLD_S for v in self.visitors_between(t - PIR_HOLD_S, t))

@@ -119,6 +119,20 @@ class Store:
             self._worker = None
             self._conn.close()
 
+    def forget_all(self) -> dict[str, int]:
+        """Delete every observation in one transaction; returns how many of each kind were deleted.
+        The deleted rows' pages are freed for reuse at once; the file shrinks at the next VACUUM."""
+        conn = self._connect()
+        try:
+            with conn:
+                conn.execute("BEGIN IMMEDIATE")
+                counts = dict(conn.execute("SELECT kind, COUNT(*) FROM observations GROUP BY kind").fetchall())
+                conn.execute("DELETE FROM observations")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")     # the deleted rows leave the WAL file too
+        finally:
+            conn.close()
+        return counts
+
     # ---- reading
     def _reader(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)

@@ -1,59 +1,141 @@
+"""The GPIO sensors, through gpiozero's own MockFactory: each test drives the pins, then waits with a bound."""
+
+from __future__ import annotations
+
+import threading
 import time
 
 import pytest
 from gpiozero.pins.mock import MockFactory
 
 from device.config import SensorsConfig
+from device.observations import Observation
 from device.scene import Scene
 from device.sensors import SensorBoard, SimulatedStimuli
+from device.sensors.fusion import PresenceFusion
 
 
 class Published(list):
+    def __init__(self):
+        super().__init__()
+        self.cond = threading.Condition()
+
     def __call__(self, obs):
-        self.append(obs)
+        with self.cond:
+            self.append(obs)
+            self.cond.notify_all()
 
     def wait_for(self, predicate, timeout=3.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = [o for o in self if predicate(o)]
-            if found:
-                return found
-            time.sleep(0.02)
-        return []
+        with self.cond:
+            self.cond.wait_for(lambda: any(predicate(o) for o in self), timeout)
+            return [o for o in self if predicate(o)]
+
+
+def eventually(predicate, timeout=3.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 @pytest.fixture
 def rig():
     factory = MockFactory()
     scene = Scene(seed=1)
-    stimuli = SimulatedStimuli(scene, factory, SensorsConfig(), epoch=0.0)
+    config = SensorsConfig(chime=True)
+    stimuli = SimulatedStimuli(scene, factory, config, epoch=0.0)
     published = Published()
-    board = SensorBoard(SensorsConfig(), published, pin_factory=factory, name="simulated", real=False)
+    board = SensorBoard(config, published, pin_factory=factory, name="simulated", real=False,
+                        temperature_file=stimuli.temperature_file)
     board.start()
-    yield scene, stimuli, board, published
+    yield scene, stimuli, board, published, factory
     board.close()
+    stimuli.close()
     factory.reset()
 
 
+def test_every_sensor_starts_on_simulated_pins(rig):
+    _, _, board, _, _ = rig
+    assert board.errors == {}
+    assert {key: entry["state"] for key, entry in board.status().items()} == {
+        "pir": "ok", "distance": "ok", "light": "ok", "button": "ok", "led": "ok", "buzzer": "ok",
+        "temperature": "ok", "load": "ok"}
+
+
 def test_the_pir_goes_high_when_a_visitor_enters(rig):
-    scene, stimuli, board, published = rig
+    scene, stimuli, board, published, _ = rig
     visitor = scene.visitors_between(0, 1)[0]
     stimuli.step(visitor.enter - 0.1)
-    assert not board.pir.motion_detected
+    assert not board.devices["pir"].motion_detected
     stimuli.step(visitor.arrive)
-    assert board.pir.wait_for_motion(1.0)
+    assert board.devices["pir"].wait_for_motion(1.0)
     assert published.wait_for(lambda o: o.kind == "pir" and o.value == {"motion": True})
 
 
 def test_the_distance_sensor_follows_the_visitor(rig):
-    scene, stimuli, board, published = rig
+    scene, stimuli, board, published, _ = rig
     visitor = scene.visitors_between(0, 1)[0]
     stimuli.step(visitor.arrive + 0.5)
-    deadline = time.monotonic() + 3
-    while abs(board.distance_sensor.distance - visitor.distance_m) > 0.1 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert board.distance_sensor.distance == pytest.approx(visitor.distance_m, abs=0.1)
-    assert board.status()["distance"]["state"] == "ok"
+    sensor = board.devices["distance"]
+    assert eventually(lambda: abs(sensor.distance - visitor.distance_m) < 0.1)
+    board.read_once()
+    assert published.wait_for(lambda o: o.kind == "distance" and abs(o.value["metres"] - visitor.distance_m) < 0.1)
+
+
+def test_the_light_sensor_sees_the_lights_go_off_and_on(rig):
+    scene, stimuli, board, published, _ = rig
+    stimuli.step(10.0)
+    sensor = board.devices["light"]
+    assert eventually(lambda: sensor.value > 0.6)
+    board.read_once()
+    on_at = board.lights_on_since
+    assert on_at is not None and published.wait_for(lambda o: o.kind == "light" and o.value["on"])
+    stimuli.step(590.0)                               # the scene switches the lights off for a while
+    assert eventually(lambda: sensor.value < 0.3)
+    board.read_once()
+    assert board.lights_on_since is None
+    assert published.wait_for(lambda o: o.kind == "light" and not o.value["on"])
+
+
+def test_a_short_press_toggles_the_kiosk_and_a_long_press_forgets_everything(rig):
+    _, stimuli, board, _, _ = rig
+    toggled, forgotten = threading.Event(), threading.Event()
+    board.on_toggle, board.on_forget = toggled.set, forgotten.set
+    button = board.devices["button"]
+    stimuli.button_pin.drive_low()                   # pressed (the button pulls the pin to ground)
+    assert button.wait_for_press(1.0)
+    stimuli.button_pin.drive_high()
+    assert toggled.wait(1.0) and not forgotten.is_set()
+    toggled.clear()
+    board.config = SensorsConfig(hold_s=1.0)
+    button.hold_time = 0.2
+    stimuli.button_pin.drive_low()
+    assert forgotten.wait(2.0)
+    stimuli.button_pin.drive_high()
+    assert button.wait_for_release(1.0)
+    assert not toggled.is_set(), "releasing a long press does not also toggle"
+
+
+def test_the_led_shows_recording_and_the_buzzer_chimes(rig):
+    _, _, board, _, factory = rig
+    led_pin = factory.pin(board.config.led_pin)
+    board.set_recording(True)
+    assert led_pin.state
+    board.set_recording(False)
+    assert not led_pin.state
+    buzzer = board.devices["buzzer"]
+    board.chime()
+    assert eventually(lambda: buzzer.is_active, 1.0)
+    assert eventually(lambda: not buzzer.is_active, 1.0)
+
+
+def test_device_health_reads_temperature_and_load(rig):
+    _, _, board, published, _ = rig
+    board.read_once()
+    (health,) = [o for o in published if o.kind == "health"]
+    assert 30 < health.value["temperature_c"] < 70 and health.value["load_1m"] >= 0
 
 
 def test_a_sensor_on_a_pin_in_use_is_reported_and_the_rest_goes_on():
@@ -64,6 +146,26 @@ def test_a_sensor_on_a_pin_in_use_is_reported_and_the_rest_goes_on():
     board.start()
     status = board.status()
     assert status["pir"]["state"] == "failed" and "GPIOPinInUse" in status["pir"]["error"]
-    assert status["distance"]["state"] == "ok"
+    assert status["distance"]["state"] == "ok" and status["buzzer"]["state"] == "off"
     board.close()
     blocker.close()
+    factory.reset()
+
+
+def test_presence_says_which_sensors_agree():
+    published = Published()
+    fusion = PresenceFusion(near_m=1.5, publish=published)
+
+    def say(kind, ts, **value):
+        fusion.update(Observation(ts, "sensors", kind, None, value))
+        fusion.evaluate(ts)
+
+    say("pir", 1.0, motion=True)
+    say("distance", 1.5, metres=1.0)
+    say("motion", 2.0, area=0.1, boxes=[[1, 2, 3, 4]])
+    say("pir", 3.0, motion=False)
+    fusion.evaluate(6.0)                             # the camera has seen nothing for three seconds
+    say("distance", 7.0, metres=3.5)
+    assert [(o.value["present"], o.value["agree"]) for o in published] == [
+        (True, ["pir"]), (True, ["pir", "distance"]), (True, ["pir", "camera", "distance"]),
+        (True, ["camera", "distance"]), (True, ["distance"]), (False, [])]

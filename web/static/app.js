@@ -28,6 +28,9 @@
       case "loud_event": return "A loud sound: probably a " + v.label + " (" + v.peak_dbfs + " dBFS, " + v.duration_ms + " ms)";
       case "keyword": return "Heard the word \u201c" + v.word + "\u201d";
       case "audio_clip": return "Kept a " + v.duration_s + " s recording of speech";
+      case "presence": return v.present ? "Someone is here, say " + v.agree.join(", ") : "Nobody is here, all sensors agree";
+      case "light": return v.on ? "The lights are on (level " + v.level + ")" : "The lights are off (level " + v.level + ")";
+      case "health": return "The kit runs at " + v.temperature_c + " \u00b0C, load " + v.load_1m;
       case "pir": return v.motion ? "The infrared sensor feels someone moving" : "The infrared sensor feels no one";
       case "distance": return "The nearest person or object is " + v.metres + " m away";
       default: return (kinds[o.kind] ? kinds[o.kind].title : o.kind) + ": " + JSON.stringify(v);
@@ -76,6 +79,16 @@
 
   function showStatus(s) {
     showNow(s.now || {});
+    if (s.presence) setText("c-presence", s.presence.present ? "yes: " + s.presence.agree.join(", ") : "no");
+    const sensors = s.sensors || {};
+    const state = (key) => sensors[key] || { state: "failed" };
+    const failed = (key) => state(key).state !== "ok" ? (state(key).state === "off" ? "off" : "not working") : null;
+    setText("c-light", failed("light") || (state("light").level >= 0.3 ? "on" : "off") + " (" + state("light").level + ")" +
+      (state("light").on_since ? ", since " + clock(state("light").on_since) : ""));
+    setText("c-temp", failed("temperature") || state("temperature").celsius + " \u00b0C, load " + (state("load").load_1m ?? "?"));
+    setText("c-led", failed("led") || (state("led").on ? "on" : "off"));
+    if (failed("pir")) setText("c-pir", failed("pir"));
+    if (failed("distance")) setText("c-distance", failed("distance"));
     if (s.vision) {
       setText("c-people", String(s.vision.people));
       setText("c-inout", s.vision["in"] + " / " + s.vision.out);

@@ -1,0 +1,62 @@
+"""The assembled kit on simulated hardware: the truthful LED, the button, presence."""
+
+from __future__ import annotations
+
+import time
+
+from device.kit import Kit
+
+
+def eventually(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_the_led_is_lit_exactly_while_something_is_captured(config):
+    kit = Kit(config)
+    kit.start()
+    led = kit.sensors.factory.pin(config.sensors.led_pin)
+    try:
+        assert eventually(lambda: led.state) and kit.status()["recording"] is True
+        for source in kit.sources.values():
+            source.set("offline", "unplugged")
+        assert not led.state and kit.status()["recording"] is False
+        kit.sources["microphone"].set("running")
+        assert led.state
+    finally:
+        kit.stop()
+    assert not led.state, "stopped: the LED is out"
+
+
+def test_holding_the_button_forgets_everything_and_says_what_went(kit):
+    assert eventually(lambda: kit.store.flush(1) and kit.store.written > 3)
+    kit.sensors.devices["button"].hold_time = 0.2
+    pin = kit._stimuli.button_pin
+    pin.drive_low()
+    assert eventually(lambda: kit.last_forget is not None)
+    pin.drive_high()
+    forgot = kit.status()["last_forget"]
+    assert forgot["total"] >= 3 and forgot["observations"] and forgot["at"] <= time.time()
+    assert kit.kiosk_view == "live", "a long press does not also toggle the kiosk"
+    stored = {row["kind"]: row["count"] for row in kit.store.inventory()}
+    assert sum(stored.values()) <= 10, "only what arrived after the forgetting"
+
+
+def test_a_short_press_switches_the_kiosk_view(kit):
+    pin = kit._stimuli.button_pin
+    pin.drive_low()
+    assert kit.sensors.devices["button"].wait_for_press(1)
+    pin.drive_high()
+    assert eventually(lambda: kit.kiosk_view == "data")
+    assert kit.status()["kiosk_view"] == "data"
+
+
+def test_presence_is_fused_and_shown(kit):
+    assert eventually(lambda: kit.observations.counts["presence"] > 0, timeout=8)
+    presence = kit.status()["presence"]
+    assert set(presence["agree"]) <= {"pir", "camera", "distance"}
+    assert presence["present"] == bool(presence["agree"])
