@@ -191,7 +191,9 @@ class SensorBoard:
             elif key == "distance":
                 entry["metres"] = finite(float(device.distance), 2)
             elif key == "light":
-                entry.update(level=finite(float(device.value), 2), on_since=self.lights_on_since)
+                level = float(device.value)
+                entry.update(level=finite(level, 2), on=level >= self.config.lights_on_level,
+                             on_since=self.lights_on_since)
             elif key == "button":
                 entry["pressed"] = bool(device.is_pressed)
             elif key in ("led", "buzzer"):

@@ -83,7 +83,7 @@
     const sensors = s.sensors || {};
     const state = (key) => sensors[key] || { state: "failed" };
     const failed = (key) => state(key).state !== "ok" ? (state(key).state === "off" ? "off" : "not working") : null;
-    setText("c-light", failed("light") || (state("light").level >= 0.3 ? "on" : "off") + " (" + state("light").level + ")" +
+    setText("c-light", failed("light") || (state("light").on ? "on" : "off") + " (" + state("light").level + ")" +
       (state("light").on_since ? ", since " + clock(state("light").on_since) : ""));
     setText("c-temp", failed("temperature") || state("temperature").celsius + " \u00b0C, load " + (state("load").load_1m ?? "?"));
     setText("c-led", failed("led") || (state("led").on ? "on" : "off"));
