@@ -29,4 +29,5 @@ def test_the_physical_pins_and_the_diagram_match_the_header():
     diagram = text.split("```", 2)[1]
     for key, (gpio, physical) in table.items():
         assert PHYSICAL[gpio] == physical, f"{key}: GPIO{gpio} is physical pin {PHYSICAL[gpio]}"
-        assert re.search(rf"GPIO{gpio}\s+\({physical}\)|\({physical}\)\s+GPIO{gpio}\b", diagram), f"GPIO{gpio} not drawn"
+        drawn = rf"GPIO{gpio}\s+\({physical}\)|\({physical}\)\s+GPIO{gpio}\b"
+        assert re.search(drawn, diagram), f"GPIO{gpio} is not drawn at pin {physical}"

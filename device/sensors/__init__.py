@@ -58,8 +58,17 @@ class SensorBoard:
 
     # ---- devices
     def start(self) -> None:
-        from gpiozero import (LED, Button, Buzzer, CPUTemperature, DistanceSensor, LightSensor, LoadAverage,
-                              MotionSensor, PWMSoftwareFallback)
+        from gpiozero import (
+            LED,
+            Button,
+            Buzzer,
+            CPUTemperature,
+            DistanceSensor,
+            LightSensor,
+            LoadAverage,
+            MotionSensor,
+            PWMSoftwareFallback,
+        )
 
         c, f = self.config, self.factory
 
@@ -102,7 +111,7 @@ class SensorBoard:
             try:
                 self.devices[key] = make()
                 if key == "temperature":
-                    self.devices[key].temperature    # a missing sensor file fails here, not later
+                    float(self.devices[key].temperature)    # a missing sensor file fails here, not later
             except Exception as exc:
                 self.devices.pop(key, None)
                 self.errors[key] = f"{type(exc).__name__}: {exc}"

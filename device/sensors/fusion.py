@@ -33,7 +33,8 @@ class PresenceFusion:
         elif obs.kind == "distance":
             metres = obs.value.get("metres")
             self._near = metres is not None and metres < self.near_m
-        elif (obs.kind == "motion" and obs.value.get("boxes")) or (obs.kind == "person" and obs.value["state"] != "left"):
+        elif (obs.kind == "motion" and obs.value.get("boxes")) or \
+                (obs.kind == "person" and obs.value["state"] != "left"):
             self._camera_until = max(self._camera_until, obs.ts + CAMERA_QUIET_S)
 
     def evaluate(self, now: float) -> None:
