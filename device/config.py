@@ -121,6 +121,14 @@ class StoreConfig:
     data_dir: str = setting("~/.local/share/awareness-kit", "Directory of the database and every stored file.")
     flush_interval_s: float = setting(0.5, "Most seconds an observation waits before it is written.",
                                       min=0.05, max=5.0)
+    retention_h: float = setting(24.0, "Hours an observation is kept, unless retention_by_kind says otherwise.",
+                                 min=0.1, max=24 * 365)
+    retention_by_kind: str = setting("motion=6, sound_level=6, distance=6", "Shorter or longer retention for some "
+                                     "kinds, as kind=hours pairs.", pattern=r"(\s*[a-z_]+\s*=\s*\d+(\.\d+)?\s*"
+                                     r"(,\s*[a-z_]+\s*=\s*\d+(\.\d+)?\s*)*)?",
+                                     expected="kind=hours pairs separated by commas")
+    min_free_mb: int = setting(500, "Free disk space (MB) below which the least valuable kinds stop being "
+                                    "stored and the oldest rows are pruned.", min=10, max=10_000_000)
 
 
 @dataclass(frozen=True)
@@ -270,3 +278,14 @@ def _toml_value(value: Any) -> str:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return repr(value)
 
+
+
+def retention_hours(config: Config, kinds: list[str]) -> dict[str, float]:
+    """Hours each kind is kept: [store] retention_h, with retention_by_kind's exceptions (checked)."""
+    hours = {kind: config.store.retention_h for kind in kinds}
+    for pair in filter(None, (p.strip() for p in config.store.retention_by_kind.split(","))):
+        kind, _, value = (part.strip() for part in pair.partition("="))
+        if kind not in hours:
+            raise ConfigError(f"[store] retention_by_kind: no kind {kind!r}; the kinds are {', '.join(kinds)}")
+        hours[kind] = float(value)
+    return hours

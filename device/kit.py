@@ -12,6 +12,7 @@ and kit.store, and never touches a camera or a pin.
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
 from collections import deque
@@ -21,9 +22,9 @@ from typing import Any
 from device.audio import open_mic
 from device.audio.analysis import AudioAnalyzer
 from device.camera import open_camera
-from device.config import Config
+from device.config import Config, retention_hours
 from device.hub import Frame, FrameHub, ObservationHub
-from device.observations import Observation
+from device.observations import KINDS, Observation
 from device.scene import Scene
 from device.sensors import open_sensors
 from device.sensors.fusion import PresenceFusion
@@ -96,6 +97,8 @@ class Kit:
         self.observations = ObservationHub()
         self.frames = FrameHub(encode=self._encode_view)
         self.store = Store(config.data_dir / "awareness.db", flush_interval_s=config.store.flush_interval_s)
+        self.retention = retention_hours(config, list(KINDS))
+        self.disk: dict[str, Any] = {}
         self.sources = {name: SourceState(name, self._show_recording) for name in ("camera", "microphone", "sensors")}
         self.kiosk_view = "live"
         self.last_forget: dict[str, Any] | None = None
@@ -125,7 +128,8 @@ class Kit:
         self._start_audio_analysis(mic.samplerate)
         try:
             from device.vision.pipeline import VisionAnalyzer
-            self.vision = VisionAnalyzer(self.config.vision, publish=self.observations.publish)
+            self.vision = VisionAnalyzer(self.config.vision, publish=self.observations.publish,
+                                         snapshot=self._snapshot)
         except Exception as exc:   # ImportError without OpenCV; DeviceUnavailable without cascades
             self.vision_error = str(exc) if not isinstance(exc, ImportError) else \
                 "vision analysis needs OpenCV: pip install 'awareness-kit[vision]'"
@@ -150,11 +154,40 @@ class Kit:
         self._workers.append(Worker("audio", lambda stop: self._listen(mic, stop),
                                     on_failure=lambda e: self.sources["microphone"].set("offline", str(e))))
         self._workers.append(Worker("sensors", board.poll))
+        self._workers.append(Worker("housekeeping", self._housekeeping))
         self._workers.append(Worker("fusion", self._fuse))
         if stimuli is not None:
             self._workers.append(Worker("sensor-stimuli", stimuli.loop))
         for worker in self._workers:
             worker.start()
+
+    def _housekeeping(self, stop: threading.Event) -> None:
+        """Every minute: prune what is older than its retention, and guard the disk."""
+        while not stop.is_set():
+            self.keep_house()
+            stop.wait(60.0)
+
+    def keep_house(self, now: float | None = None) -> dict[str, int]:
+        """Apply retention by age, then by disk space; returns how many rows went, per kind."""
+        now = time.time() if now is None else now
+        pruned = {}
+        for kind, hours in self.retention.items():
+            n = self.store.prune(kind=kind, before=now - hours * 3600)
+            if n:
+                pruned[kind] = n
+        n = self.store.prune_side(now - max(self.retention.values()) * 3600)
+        if n:
+            pruned["side tables"] = n
+        free_mb = shutil.disk_usage(self.config.data_dir).free / 1e6
+        low = free_mb < self.config.store.min_free_mb
+        self.store.skip_kinds = frozenset(k for k, kind in KINDS.items() if kind.low_value) if low else frozenset()
+        if low:
+            n = self.store.prune(oldest=max(1000, self.store.count() // 10))
+            pruned["oldest (disk nearly full)"] = n
+            logger.warning("store: %.0f MB free, under %d MB: not storing %s; pruned the oldest %d rows", free_mb,
+                           self.config.store.min_free_mb, ", ".join(sorted(self.store.skip_kinds)), n)
+        self.disk = {"free_mb": round(free_mb), "low": low, "min_free_mb": self.config.store.min_free_mb}
+        return pruned
 
     def _fuse(self, stop: threading.Event) -> None:
         """Presence from every sensor's word, and the chime for a new visitor."""
@@ -164,6 +197,24 @@ class Kit:
                 if obs.kind == "person" and obs.value.get("state") == "new" and self.sensors is not None:
                     self.sensors.chime()
             self.fusion.evaluate(time.time())
+
+    def _snapshot(self, subject: str, image: Any, face: tuple[int, int, int, int], ts: float) -> None:
+        """Keep one picture of a newly seen person, faces blurred unless configured otherwise."""
+        import cv2
+
+        from device.vision.privacy import blur_faces
+
+        vision = self.config.vision
+        if vision.blur_faces:
+            blur_faces(image, [face], vision.blur_strength)
+        folder = self.config.data_dir / "snapshots"
+        folder.mkdir(exist_ok=True)
+        name = f"{subject.replace(':', '-')}-{int(ts * 1000)}.jpg"
+        ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        if ok:
+            (folder / name).write_bytes(jpeg.tobytes())
+            self.observations.publish(Observation(ts, "camera", "snapshot", subject, {
+                "file": f"snapshots/{name}", "blurred": vision.blur_faces}))
 
     def _show_recording(self) -> None:
         """The LED and the page's red dot: lit exactly while any source is capturing."""
@@ -183,10 +234,10 @@ class Kit:
         """Delete every observation, recorded clip and remembered appearance; say what was deleted and when."""
         counts = self.store.forget_all()
         files = 0
-        clips = self.config.data_dir / "clips"
-        for path in clips.glob("clip-*.wav") if clips.is_dir() else []:
-            path.unlink(missing_ok=True)
-            files += 1
+        for folder, pattern in (("clips", "clip-*.wav"), ("snapshots", "*.jpg")):
+            for path in (self.config.data_dir / folder).glob(pattern):
+                path.unlink(missing_ok=True)
+                files += 1
         if self.vision is not None and self.vision.tracker is not None:
             self.vision.tracker.gallery.clear()
         self.words.clear()
@@ -332,7 +383,7 @@ class Kit:
             "now": {kind: obs.to_dict() for kind, obs in latest.items()},
             "counts": dict(self.observations.counts),
             "store": {"written": self.store.written, "dropped": self.store.dropped,
-                      "bytes": self.store.size_bytes()},
+                      "skipped": self.store.skipped, "bytes": self.store.size_bytes(), "disk": self.disk},
         }
 
     def _audio_status(self) -> dict[str, Any]:

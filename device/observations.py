@@ -42,8 +42,8 @@ class Kind:
     unit: str
     reveals: str
     real_world: str
-    retention_hours: float = 24.0
     public: bool = True
+    low_value: bool = False       # not stored while the disk is nearly full
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -65,6 +65,7 @@ register(Kind(
     "Where and how much something moved in front of the camera, a few times a second.",
     "Smart-city cameras use motion to decide when to record and where to look for people; "
     "over a day it shows the busy and quiet hours of a place.",
+    low_value=True,
 ))
 register(Kind(
     "face", "camera", "Faces", "faces",
@@ -100,6 +101,7 @@ register(Kind(
     "How loud the room is, every second: decibels below the microphone's maximum (dBFS), and roughly in "
     "the decibels a sound meter shows (dB SPL, after calibration).",
     "Noise monitoring on streets and buses; a loud moment can trigger recording or an alert.",
+    low_value=True,
 ))
 register(Kind(
     "voice", "microphone", "Speech", "stretch of speech",
@@ -129,7 +131,6 @@ register(Kind(
     "audio_clip", "microphone", "Recorded clips", "clip",
     "A short recording of speech was kept as a sound file (only when recording is turned on).",
     "Recording is what turns listening into evidence: a clip can be replayed, transcribed and shared.",
-    retention_hours=1.0,
 ))
 register(Kind(
     "pir", "sensors", "Presence (PIR)", "on/off",
@@ -140,6 +141,7 @@ register(Kind(
     "distance", "sensors", "Distance", "m",
     "How far the nearest object or person stands from the ultrasonic sensor.",
     "Retail displays measure how close shoppers come and how long they stay there.",
+    low_value=True,
 ))
 
 
@@ -158,9 +160,17 @@ register(Kind(
     "light", "sensors", "Room light", "0-1",
     "How bright the room is, and when the lights went on or off.",
     "Light levels tell when a room or a home is in use: when people get up, leave and come back.",
+    low_value=True,
 ))
 register(Kind(
     "health", "sensors", "Device health", "°C, load",
     "The kit's own processor temperature and how busy it is.",
     "Every connected device reports on itself to its maker; the same channel can carry much more.",
+    low_value=True,
+))
+register(Kind(
+    "snapshot", "camera", "Snapshots", "picture",
+    "One picture of each person, taken when their face is first seen; the face is blurred unless an "
+    "administrator turned blurring off.",
+    "Smart cameras keep a 'best shot' of every face they see, to search and compare later.",
 ))

@@ -4,9 +4,11 @@
     store.start(hub)                     # the writer subscribes to the hub
     store.flush(timeout=2)               # wait until everything published so far is on disk
     store.query(kind="face", limit=20)   # readers never block the writer
+    store.forget_subjects({"visitor:3f"})  # everything about someone, derived data included
     store.close()                        # drains, commits, closes
 
-Nothing is stored that is not an observation: the data page shows every table this file creates.
+Nothing is stored that is not an observation or a row of the side tables (tracks, visitors, snapshots);
+the data page shows every table and column this file creates, and every file under the data directory.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 import logging
 import sqlite3
 import threading
+from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -25,13 +28,16 @@ from device.workers import Worker
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2            # schema_N.sql migrates N-1 -> N; a kit upgraded in place keeps its data
 WRITER_QUEUE = 100_000        # about an hour of the busiest kit's observations, should the disk stall
+SIDE_TABLES = ("tracks", "visitors", "snapshots")
+TRACK_DETAIL = ("trajectory", "signature")     # kept in the tracks table, not repeated in observations
 
 
 class Store:
     def __init__(self, path: Path, *, flush_interval_s: float = 0.5) -> None:
         self.path = Path(path)
+        self.data_dir = self.path.parent
         self.flush_interval_s = flush_interval_s
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
@@ -39,6 +45,8 @@ class Store:
         self._progress = threading.Condition()
         self._subscription: Subscription | None = None
         self._worker: Worker | None = None
+        self.skip_kinds: frozenset[str] = frozenset()    # kinds not stored while the disk is nearly full
+        self.skipped = 0
         self._migrate()
 
     # ---- schema
@@ -49,7 +57,7 @@ class Store:
             conn = sqlite3.connect(self.path, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA busy_timeout=2000")
+        conn.execute("PRAGMA busy_timeout=10000")
         return conn
 
     def _migrate(self) -> None:
@@ -59,10 +67,12 @@ class Store:
             if version > SCHEMA_VERSION:
                 raise RuntimeError(f"{self.path} was written by a newer awareness-kit (schema {version}); "
                                    "upgrade the kit or move the data directory aside")
-            if version < 1:
-                conn.executescript(resources.files("device.store").joinpath("schema.sql").read_text())
-                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-                conn.commit()
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                script = resources.files("device.store").joinpath(f"schema_{step}.sql").read_text()
+                with conn:
+                    conn.executescript(script)
+                    conn.execute(f"PRAGMA user_version={step}")
+                logger.info("store: %s migrated to schema %d", self.path, step)
         finally:
             conn.close()
 
@@ -83,15 +93,46 @@ class Store:
                 return
 
     def _write(self, batch: list[Observation]) -> None:
-        rows = [(o.ts, o.source, o.kind, o.subject, json.dumps(o.value, separators=(",", ":")), o.confidence)
-                for o in batch]
+        rows, tracks, snapshots = [], [], []
+        for o in batch:
+            if o.kind in self.skip_kinds:
+                self.skipped += 1
+                continue
+            value = o.value
+            if o.kind == "person" and o.subject:
+                tracks.append(_track_row(o))
+                value = {k: v for k, v in value.items() if k not in TRACK_DETAIL}
+            elif o.kind == "snapshot":
+                snapshots.append((o.ts, o.subject, value["file"], int(bool(value.get("blurred")))))
+            rows.append((o.ts, o.source, o.kind, o.subject, json.dumps(value, separators=(",", ":")),
+                         o.confidence))
         with self._conn:
             self._conn.executemany(
                 "INSERT INTO observations (ts, source, kind, subject, value, confidence) VALUES (?,?,?,?,?,?)",
                 rows)
+            self._conn.executemany(
+                "INSERT INTO tracks (subject, first_seen, last_seen, dwell_s, looked, trajectory, signature) "
+                "VALUES (?,?,?,?,?,?,?) ON CONFLICT(subject) DO UPDATE SET last_seen=excluded.last_seen, "
+                "dwell_s=excluded.dwell_s, looked=excluded.looked, "
+                "trajectory=COALESCE(excluded.trajectory, trajectory), signature=COALESCE(excluded.signature, "
+                "signature)", tracks)
+            self._conn.executemany("INSERT INTO snapshots (ts, subject, file, blurred) VALUES (?,?,?,?)", snapshots)
         with self._progress:
-            self._written += len(rows)
+            self._written += len(batch)
             self._progress.notify_all()
+
+    def record_visit(self, subject: str, ts: float, details: dict[str, Any]) -> int:
+        """Add a phone's visit to the visitors table (the web layer calls this); returns the visit count."""
+        conn = self._connect()
+        try:
+            with conn:
+                conn.execute(
+                    "INSERT INTO visitors (subject, first_seen, last_seen, details) VALUES (?,?,?,?) "
+                    "ON CONFLICT(subject) DO UPDATE SET last_seen=excluded.last_seen, visits=visits+1, "
+                    "details=excluded.details", (subject, ts, ts, json.dumps(details)))
+                return conn.execute("SELECT visits FROM visitors WHERE subject=?", (subject,)).fetchone()[0]
+        finally:
+            conn.close()
 
     @property
     def dropped(self) -> int:
@@ -119,19 +160,104 @@ class Store:
             self._worker = None
             self._conn.close()
 
+    # ---- erasing
     def forget_all(self) -> dict[str, int]:
-        """Delete every observation in one transaction; returns how many of each kind were deleted.
-        The deleted rows' pages are freed for reuse at once; the file shrinks at the next VACUUM."""
+        """Delete every row of every table in one transaction, and the files the rows name; returns counts.
+        The pages are free for reuse at once; vacuum() gives the space back to the file system."""
         conn = self._connect()
         try:
             with conn:
                 conn.execute("BEGIN IMMEDIATE")
                 counts = dict(conn.execute("SELECT kind, COUNT(*) FROM observations GROUP BY kind").fetchall())
+                for table in SIDE_TABLES:
+                    n = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+                    if n:
+                        counts[table] = n
+                files = [row[0] for row in conn.execute("SELECT file FROM snapshots")]
                 conn.execute("DELETE FROM observations")
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")     # the deleted rows leave the WAL file too
+                for table in SIDE_TABLES:
+                    conn.execute(f"DELETE FROM {table}")
         finally:
             conn.close()
+        self._unlink(files)
         return counts
+
+    def forget_subjects(self, subjects: Iterable[str]) -> dict[str, int]:
+        """Delete everything about these subjects: their observations, tracks, visits and snapshots
+        (with their files); returns how many rows of each kind or table went."""
+        subjects = sorted(set(subjects))
+        if not subjects:
+            return {}
+        marks = ",".join("?" * len(subjects))
+        conn = self._connect()
+        try:
+            with conn:
+                conn.execute("BEGIN IMMEDIATE")
+                counts = dict(conn.execute(
+                    f"SELECT kind, COUNT(*) FROM observations WHERE subject IN ({marks}) GROUP BY kind",
+                    subjects).fetchall())
+                files = [r[0] for r in conn.execute(f"SELECT file FROM snapshots WHERE subject IN ({marks})",
+                                                    subjects)]
+                conn.execute(f"DELETE FROM observations WHERE subject IN ({marks})", subjects)
+                for table in SIDE_TABLES:
+                    n = conn.execute(f"DELETE FROM {table} WHERE subject IN ({marks})", subjects).rowcount
+                    if n:
+                        counts[table] = n
+        finally:
+            conn.close()
+        self._unlink(files)
+        return counts
+
+    def _unlink(self, files: list[str]) -> None:
+        for name in files:
+            path = (self.data_dir / name).resolve()
+            if path.is_relative_to(self.data_dir.resolve()):
+                path.unlink(missing_ok=True)
+
+    def prune(self, *, kind: str | None = None, before: float | None = None, oldest: int | None = None) -> int:
+        """Delete observations of *kind* (or all) older than *before*, or the *oldest* N; returns how many."""
+        where, args = ["1"], []
+        if kind is not None:
+            where.append("kind = ?")
+            args.append(kind)
+        if before is not None:
+            where.append("ts < ?")
+            args.append(before)
+        sql = f"DELETE FROM observations WHERE {' AND '.join(where)}"
+        if oldest is not None:
+            sql = (f"DELETE FROM observations WHERE id IN (SELECT id FROM observations WHERE {' AND '.join(where)} "
+                   "ORDER BY ts LIMIT ?)")
+            args.append(oldest)
+        conn = self._connect()
+        try:
+            with conn:
+                deleted = conn.execute(sql, args).rowcount
+        finally:
+            conn.close()
+        return deleted
+
+    def prune_side(self, before: float) -> int:
+        """Delete side-table rows last touched before *before* (and the snapshot files)."""
+        conn = self._connect()
+        try:
+            with conn:
+                deleted = sum(conn.execute(f"DELETE FROM {table} WHERE last_seen < ?", (before,)).rowcount
+                              for table in ("tracks", "visitors"))
+                files = [r[0] for r in conn.execute("SELECT file FROM snapshots WHERE ts < ?", (before,))]
+                deleted += conn.execute("DELETE FROM snapshots WHERE ts < ?", (before,)).rowcount
+        finally:
+            conn.close()
+        self._unlink(files)
+        return deleted
+
+    def vacuum(self) -> None:
+        """Give freed space back to the file system (run in the background: it rewrites the file)."""
+        conn = self._connect()
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.execute("VACUUM")
+        finally:
+            conn.close()
 
     # ---- reading
     def _reader(self) -> sqlite3.Connection:
@@ -142,33 +268,86 @@ class Store:
             self._local.conn = conn
         return conn
 
-    def query(self, *, kind: str | None = None, since: float | None = None, limit: int = 100) -> list[Observation]:
-        """Observations, oldest first: the first *limit* after *since*, or the newest *limit* without it."""
+    def query(self, *, kind: str | None = None, since: float | None = None, until: float | None = None,
+              subject: str | None = None, limit: int = 100, offset: int = 0,
+              newest_first: bool = False) -> list[Observation]:
+        """Observations, oldest first: the first *limit* after *since*, or the newest *limit* without it
+        (newest_first: newest first, for paging back through the data page)."""
         where, args = [], []
-        if kind:
-            where.append("kind = ?")
-            args.append(kind)
-        if since is not None:
-            where.append("ts > ?")
-            args.append(since)
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        order = "ASC" if since is not None else "DESC"
+        for clause, value in (("kind = ?", kind), ("ts > ?", since), ("ts <= ?", until), ("subject = ?", subject)):
+            if value is not None:
+                where.append(clause)
+                args.append(value)
+        text = f"WHERE {' AND '.join(where)}" if where else ""
+        order = "DESC" if newest_first or since is None else "ASC"
         rows = self._reader().execute(
-            f"SELECT * FROM observations {clause} ORDER BY ts {order}, id {order} LIMIT ?", (*args, limit)
-        ).fetchall()
-        if since is None:
+            f"SELECT * FROM observations {text} ORDER BY ts {order}, id {order} LIMIT ? OFFSET ?",
+            (*args, limit, offset)).fetchall()
+        if since is None and not newest_first:
             rows.reverse()
         return [_observation(r) for r in rows]
 
+    def count(self, *, kind: str | None = None, subject: str | None = None, since: float | None = None,
+              until: float | None = None) -> int:
+        where, args = [], []
+        for clause, value in (("kind = ?", kind), ("ts > ?", since), ("ts <= ?", until), ("subject = ?", subject)):
+            if value is not None:
+                where.append(clause)
+                args.append(value)
+        text = f"WHERE {' AND '.join(where)}" if where else ""
+        return self._reader().execute(f"SELECT COUNT(*) FROM observations {text}", args).fetchone()[0]
+
+    def iterate(self, *, kind: str | None = None, since: float | None = None) -> Iterator[Observation]:
+        """Every observation, oldest first, a page at a time (for exports of any size)."""
+        last_id = 0
+        while True:
+            where, args = ["id > ?"], [last_id]
+            if kind:
+                where.append("kind = ?")
+                args.append(kind)
+            if since is not None:
+                where.append("ts > ?")
+                args.append(since)
+            rows = self._reader().execute(
+                f"SELECT * FROM observations WHERE {' AND '.join(where)} ORDER BY id LIMIT 1000", args).fetchall()
+            if not rows:
+                return
+            last_id = rows[-1]["id"]
+            yield from (_observation(r) for r in rows)
+
     def inventory(self) -> list[dict[str, Any]]:
-        """Per kind: how many rows, the oldest and the newest."""
+        """Per kind: how many rows, about how many bytes, the oldest and the newest."""
         rows = self._reader().execute(
-            "SELECT kind, COUNT(*) AS count, MIN(ts) AS oldest, MAX(ts) AS newest FROM observations GROUP BY kind"
-        ).fetchall()
+            "SELECT kind, COUNT(*) AS count, SUM(LENGTH(value)) + 48 * COUNT(*) AS bytes, MIN(ts) AS oldest, "
+            "MAX(ts) AS newest FROM observations GROUP BY kind").fetchall()
         return [dict(r) for r in rows]
+
+    def tables(self) -> dict[str, list[str]]:
+        """Every table this store holds, with its columns (the data page shows each one)."""
+        conn = self._reader()
+        names = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        return {name: [c[1] for c in conn.execute(f"PRAGMA table_info({name})")] for name in names}
+
+    def side_rows(self, table: str, *, limit: int = 50, offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+        if table not in SIDE_TABLES:
+            raise ValueError(f"no such table: {table}")
+        conn = self._reader()
+        order = "ts" if table == "snapshots" else "last_seen"
+        total = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+        rows = conn.execute(f"SELECT * FROM {table} ORDER BY {order} DESC LIMIT ? OFFSET ?",
+                            (limit, offset)).fetchall()
+        return total, [dict(r) for r in rows]
 
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
+
+
+def _track_row(o: Observation) -> tuple:
+    v = o.value
+    detail = {k: json.dumps(v[k], separators=(",", ":")) if k in v else None for k in TRACK_DETAIL}
+    first = o.ts - float(v.get("dwell_s") or 0.0)
+    return (o.subject, first, o.ts, v.get("dwell_s"), v.get("looked"), detail["trajectory"], detail["signature"])
 
 
 def _observation(row: sqlite3.Row) -> Observation:

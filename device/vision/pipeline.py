@@ -70,9 +70,12 @@ def _scale(box: Box, fx: float, fy: float) -> Box:
 
 
 class VisionAnalyzer:
-    def __init__(self, config: VisionConfig, publish: Callable[[Observation], None]) -> None:
+    def __init__(self, config: VisionConfig, publish: Callable[[Observation], None],
+                 snapshot: Callable[[str, np.ndarray, Box, float], None] | None = None) -> None:
+        """*snapshot*(subject, image, face box, ts) is called once per person, when their face is first seen."""
         self.config = config
         self._publish = publish
+        self._snapshot = snapshot
         self.motion = MotionDetector(threshold=config.motion_threshold, min_area=config.motion_min_area)
         self.people = PeopleDetector()
         self.faces = FaceDetector(scale_factor=config.face_scale_factor, min_size=config.face_min_size)
@@ -174,6 +177,10 @@ class VisionAnalyzer:
         else:
             track.set_face(face)
         if track.looking and not was_looking and track.signature.face is None:
+            if self._snapshot is not None:
+                x0, y0 = max(0, x), max(0, y)
+                crop = frame.image[y0:y + h, x0:x + w].copy()
+                self._snapshot(f"track:{track.id}", crop, (face[0] - x0, face[1] - y0, face[2], face[3]), now)
             grey_full = cv2.cvtColor(frame.image[max(0, face[1]):face[1] + face[3],
                                                  max(0, face[0]):face[0] + face[2]], cv2.COLOR_BGR2GRAY)
             track.signature.face = face_vector(grey_full, (0, 0, face[2], face[3]))
@@ -260,6 +267,11 @@ class VisionAnalyzer:
             points = list(track.trail)
             step = max(1, len(points) // 20)
             value["trajectory"] = [[round(t, 2), x, y] for t, x, y in points[::step]]
+            signature = track.signature
+            value["signature"] = {
+                "clothes": [round(float(v), 4) for v in signature.clothes.ravel()] if signature.clothes is not None
+                else None,
+                "face": [round(float(v), 3) for v in signature.face] if signature.face is not None else None}
         self._publish(Observation(ts, "camera", "person", f"track:{track.id}", value, 0.6))
 
     def _maybe(self, ts: float, kind: str, state: object, value: dict, confidence: float | None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 
 from device.kit import Kit
@@ -60,3 +61,32 @@ def test_presence_is_fused_and_shown(kit):
     presence = kit.status()["presence"]
     assert set(presence["agree"]) <= {"pir", "camera", "distance"}
     assert presence["present"] == bool(presence["agree"])
+
+
+def test_old_observations_go_when_their_retention_ends(kit):
+    from device.observations import Observation
+
+    now = time.time()
+    kit.observations.publish(Observation(now - 7 * 3600, "camera", "motion", None, {"area": 0.1, "boxes": []}))
+    kit.observations.publish(Observation(now - 7 * 3600, "camera", "face", None, {"count": 1}))
+    kit.observations.publish(Observation(now - 25 * 3600, "camera", "face", None, {"count": 2}))
+    assert kit.store.flush(5)
+    assert kit.retention["motion"] == 6 and kit.retention["face"] == 24
+    pruned = kit.keep_house(now)
+    assert pruned["motion"] >= 1 and pruned["face"] == 1
+    faces = kit.store.query(kind="face", until=now - 3600)
+    assert [o.value["count"] for o in faces] == [1], "seven hours old is inside face's 24 h, not motion's 6 h"
+
+
+def test_a_nearly_full_disk_stops_the_least_valuable_kinds_first(config):
+    free_mb = shutil.disk_usage(config.data_dir.parent).free // 1_000_000
+    kit = Kit(config.replace("store", min_free_mb=free_mb + 1000))    # more than is free: "nearly full"
+    kit.start()
+    try:
+        kit.keep_house()
+        assert kit.disk["low"] and "motion" in kit.store.skip_kinds and "person" not in kit.store.skip_kinds
+        skipped = kit.store.skipped
+        assert eventually(lambda: kit.store.skipped > skipped)
+        assert kit.status()["store"]["disk"]["low"] is True
+    finally:
+        kit.stop()

@@ -73,7 +73,8 @@ def test_the_data_page_shows_every_stored_kind_with_its_explanation_and_rows(cli
         assert f'id="kind-{kind.name}"' in html and str(escape(kind.reveals)) in html
     assert "dbfs" in html
     only = client.get("/data?kind=sound_level").get_data(as_text=True)
-    assert 'id="kind-sound_level"' in only and 'id="kind-face"' not in only
+    rows = only.split('id="rows"', 1)[1].split("</table>", 1)[0]
+    assert "<td>sound_level</td>" in rows and "<td>distance</td>" not in rows
 
 
 def test_stored_values_are_escaped_on_the_data_page(client, kit):
@@ -148,3 +149,50 @@ def test_the_event_stream_carries_the_live_spectrum(client, kit):
     columns = json.loads(data)
     assert columns and all(len(bands) == 40 and all(0 <= b <= 100 for b in bands) for _, bands in columns)
     response.close()
+
+
+def test_nothing_is_stored_that_the_data_page_cannot_show(client, kit):
+    """Every table and column of the database, and every file under the data directory, is on /data."""
+    import os
+    from pathlib import Path
+
+    from device.observations import Observation
+
+    kit.observations.publish(Observation(5.0, "camera", "person", "track:99", {
+        "id": 99, "state": "left", "dwell_s": 2.0, "looked": 1, "trajectory": [[5.0, 1, 2]],
+        "signature": {"clothes": [0.1], "face": None}}))
+    kit.store.record_visit("visitor:abc", 6.0, {"user_agent": "test"})
+    (kit.config.data_dir / "snapshots").mkdir(exist_ok=True)
+    (kit.config.data_dir / "snapshots" / "track-99-1.jpg").write_bytes(b"\xff\xd8")
+    kit.observations.publish(Observation(5.5, "camera", "snapshot", "track:99",
+                                         {"file": "snapshots/track-99-1.jpg", "blurred": True}))
+    assert kit.store.flush(5)
+    html = client.get("/data").get_data(as_text=True)
+    for table, columns in kit.store.tables().items():
+        assert f"<code>{table}</code>" in html, f"table {table} is not shown"
+        section = html.split(f"<code>{table}</code>", 1)[1]
+        for column in columns:
+            assert f'<th scope="col">{column}</th>' in section, f"{table}.{column} is not shown"
+    data_dir = kit.config.data_dir
+    for root, _, names in os.walk(data_dir):
+        for name in names:
+            relative = str((Path(root) / name).relative_to(data_dir))
+            assert f"<code>{relative}</code>" in html, f"{relative} is stored but not shown"
+    assert "visitor:abc" in html and "track:99" in html
+
+
+def test_the_data_page_pages_and_filters(client, kit):
+    from device.observations import Observation
+
+    for i in range(120):
+        kit.observations.publish(Observation(1000.0 + i, "camera", "face", "track:5", {"count": i}))
+    assert kit.store.flush(5)
+    first = client.get("/data?subject=track:5").get_data(as_text=True)
+    assert "120 rows match" in first and "page 1 of 3" in first and '{"count": 119}' in first
+    third = client.get("/data?subject=track:5&page=3").get_data(as_text=True)
+    assert '{"count": 0}' in third and '{"count": 119}' not in third
+    window = client.get("/data?subject=track:5&since=1009.5&until=1019").get_data(as_text=True)
+    assert "10 rows match" in window
+    assert client.get("/data?since=yesterday").status_code == 400
+    assert client.get("/data?page=0").status_code == 400
+    assert client.get("/data?table=secrets").status_code == 400

@@ -1,4 +1,4 @@
--- awareness-kit store, schema version 1. Every row is an observation; see device/observations.py.
+-- awareness-kit store, schema version 1: observations. See device/observations.py.
 CREATE TABLE IF NOT EXISTS observations (
     id          INTEGER PRIMARY KEY,
     ts          REAL    NOT NULL,            -- seconds since 1970 (UTC)
