@@ -53,7 +53,77 @@ def build_parser() -> argparse.ArgumentParser:
                      help="where the database and any stored file live (default ~/.local/share/awareness-kit)")
     run.add_argument("--seed", type=int, metavar="N", help="seed of the simulated scene (same seed, same visitors)")
     run.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
+
+    export = commands.add_parser(
+        "export", help="write every stored observation as JSON lines or CSV",
+        description="Write the stored observations to standard output (or --output), oldest first, one line "
+                    "each, in the same shape as /api/observations.")
+    export.add_argument("--config", type=Path, metavar="FILE", help="TOML config file (for the data directory)")
+    export.add_argument("--data-dir", metavar="DIR", help="the kit's data directory")
+    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl", help="jsonl (default) or csv")
+    export.add_argument("--since", metavar="WHEN",
+                        help="only observations after WHEN: a Unix time or a date-time such as 2026-11-26T14:00")
+    export.add_argument("--kind", metavar="KIND", help="only this kind of observation (see /api/kinds)")
+    export.add_argument("--output", "-o", type=Path, metavar="FILE", help="write here instead of standard output")
+
+    admin = commands.add_parser("admin", help="administer the kit on the device itself")
+    admin_commands = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
+    reset = admin_commands.add_parser("reset-pin", help="make a new admin PIN and print it (the old one stops working)")
+    reset.add_argument("--config", type=Path, metavar="FILE", help="TOML config file (for the data directory)")
+    reset.add_argument("--data-dir", metavar="DIR", help="the kit's data directory")
     return parser
+
+
+def _data_dir_config(args: argparse.Namespace, environ: dict[str, str]) -> Config:
+    config = load_config(args.config, environ=environ)
+    if args.data_dir:
+        config = config.replace("store", data_dir=args.data_dir)
+    return config
+
+
+def _when(text: str | None) -> float | None:
+    if text is None:
+        return None
+    from datetime import datetime
+
+    try:
+        return float(text)
+    except ValueError:
+        try:
+            return datetime.fromisoformat(text).timestamp()
+        except ValueError:
+            raise ConfigError(f"--since {text!r}: expected a Unix time or a date-time like 2026-11-26T14:00") from None
+
+
+def export_command(args: argparse.Namespace, environ: dict[str, str]) -> int:
+    from device.observations import KINDS
+    from device.store import Store
+    from device.store.export import export
+
+    config = _data_dir_config(args, environ)
+    if args.kind and args.kind not in KINDS:
+        raise ConfigError(f"--kind {args.kind!r}: expected one of {', '.join(KINDS)}")
+    path = config.data_dir / "awareness.db"
+    if not path.exists():
+        raise KitError(f"nothing to export: no database at {path} (is --data-dir right?)")
+    store = Store(path)
+    since = _when(args.since)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8", newline="") as out:
+            count = export(store, out, fmt=args.format, since=since, kind=args.kind)
+        print(f"awareness-kit: exported {count} observations to {args.output}", file=sys.stderr)
+    else:
+        export(store, sys.stdout, fmt=args.format, since=since, kind=args.kind)
+    return 0
+
+
+def admin_command(args: argparse.Namespace, environ: dict[str, str]) -> int:
+    from device.admin import AdminPin
+
+    config = _data_dir_config(args, environ)
+    pin = AdminPin(config.data_dir).reset()
+    print(f"awareness-kit: the new admin PIN is {pin} (it is also shown on the kiosk screen)")
+    return 0
 
 
 def config_from_args(args: argparse.Namespace, environ: dict[str, str]) -> Config:
@@ -95,6 +165,7 @@ def run(config: Config) -> int:
         signal.signal(signum, lambda *_: stop.set())
     try:
         kit.start()
+        new_pin = kit.admin.ensure()
         server = Server(create_app(kit), config.web.host, config.web.port,
                         max_viewers=config.web.max_viewers).start()
     except OSError as exc:
@@ -111,6 +182,9 @@ def run(config: Config) -> int:
     elif config.web.host not in ("0.0.0.0", "::", "127.0.0.1"):
         urls = [f"http://{config.web.host}:{server.port}/"]
     print(f"awareness-kit: dashboard at {' and '.join(urls)}; data in {config.data_dir}", flush=True)
+    if new_pin:
+        print(f"awareness-kit: the admin PIN is {new_pin} (shown on the kiosk screen too; "
+              "`awareness-kit admin reset-pin` makes a new one)", flush=True)
     stop.wait()
     logger.info("stopping")
     kit.stop()        # ends every live stream too, so the server's threads are free at once
@@ -125,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.captureWarnings(True)      # hardware warnings (a sensor with no echo) go to the log, not stderr
     try:
+        if args.command == "export":
+            return export_command(args, dict(os.environ))
+        if args.command == "admin":
+            return admin_command(args, dict(os.environ))
         config = config_from_args(args, dict(os.environ))
         return run(config)
     except KitError as exc:

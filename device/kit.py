@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from device.admin import AdminPin
 from device.audio import open_mic
 from device.audio.analysis import AudioAnalyzer
 from device.camera import open_camera
@@ -98,6 +99,9 @@ class Kit:
         self.frames = FrameHub(encode=self._encode_view)
         self.store = Store(config.data_dir / "awareness.db", flush_interval_s=config.store.flush_interval_s)
         self.retention = retention_hours(config, list(KINDS))
+        self.admin = AdminPin(config.data_dir)
+        # Privacy settings an administrator may change while the kit runs (they start from the config).
+        self.settings = {"blur_public": config.vision.blur_faces, "kiosk_clear": config.vision.kiosk_clear_faces}
         self.disk: dict[str, Any] = {}
         self.sources = {name: SourceState(name, self._show_recording) for name in ("camera", "microphone", "sensors")}
         self.kiosk_view = "live"
@@ -246,6 +250,22 @@ class Kit:
         logger.warning("forgot everything: %d observations and %d files deleted", sum(counts.values()), files)
         return self.last_forget
 
+    def forget_me(self, visitor: str) -> dict[str, int]:
+        """Everything about one visitor: their visits, what their phone revealed, and every track linked to
+        them, with the tracks' observations, trajectories, signatures and snapshots."""
+        subjects = {visitor}
+        for obs in self.store.query(subject=visitor, kind="correlation", limit=1000):
+            if obs.value.get("track"):
+                subjects.add(obs.value["track"])
+        counts = self.store.forget_subjects(subjects)
+        if self.vision is not None and self.vision.tracker is not None:
+            for subject in subjects - {visitor}:
+                dropped = self.vision.tracker.forget(int(subject.split(":", 1)[1]))
+                if dropped:
+                    counts["signatures in memory"] = counts.get("signatures in memory", 0) + dropped
+        logger.info("forgot %s: %s", visitor, counts)
+        return counts
+
     def _start_audio_analysis(self, samplerate: int) -> None:
         from device.audio import words
         from device.audio.recorder import ClipRecorder
@@ -357,7 +377,7 @@ class Kit:
 
         vision = self.config.vision
         detections = self.vision.latest if self.vision is not None else Detections()
-        blur = vision.blur_faces and not (view == "kiosk" and vision.kiosk_clear_faces)
+        blur = self.settings["blur_public"] and not (view == "kiosk" and self.settings["kiosk_clear"])
         return render_view(frame.image, detections, blur=blur, blocks=vision.blur_strength,
                            quality=self.config.camera.jpeg_quality)
 

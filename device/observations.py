@@ -174,3 +174,8 @@ register(Kind(
     "administrator turned blurring off.",
     "Smart cameras keep a 'best shot' of every face they see, to search and compare later.",
 ))
+register(Kind(
+    "correlation", "phone", "Phone linked to a person", "link",
+    "A phone that opened this dashboard was linked to a person the camera follows, from the timing.",
+    "Linking phones (Wi-Fi, Bluetooth, app logins) to faces on camera is how 'anonymous' tracking gets a name.",
+))

@@ -44,17 +44,23 @@ class ViewerSlots:
 
 def create_app(kit: Any, test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
-    app.config.update(JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=64 * 1024)
+    app.config.update(JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=64 * 1024, SECRET_KEY=kit.admin.session_key(),
+                      SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
+                      PERMANENT_SESSION_LIFETIME=15 * 60)
     if test_config:
         app.config.update(test_config)
     limit = kit.config.web.max_viewers
     app.extensions["kit"] = kit
     app.extensions["viewers"] = {"camera": ViewerSlots(limit), "events": ViewerSlots(limit)}
 
-    from web.views import api, pages, stream
+    from web import security
+    from web.views import admin, api, pages, stream, you
+    security.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(stream.bp)
+    app.register_blueprint(you.bp)
+    app.register_blueprint(admin.bp)
 
     kinds_json = json.dumps({name: kind.to_dict() for name, kind in KINDS.items()}).replace("</", "<\\/")
 

@@ -86,3 +86,55 @@ def test_auto_falls_back_to_simulated_and_sigterm_stops_within_two_seconds_with_
     for device in ("camera", "microphone", "sensors"):
         lines = [line for line in stderr.splitlines() if f" {device}: " in line and "simulated" in line]
         assert len(lines) == 1 and "simulated" in lines[0], stderr
+
+
+def stored(tmp_path):
+    from device.hub import ObservationHub
+    from device.observations import Observation
+    from device.store import Store
+
+    hub, store = ObservationHub(), Store(tmp_path / "awareness.db")
+    store.start(hub)
+    for i in range(5):
+        hub.publish(Observation(100.0 + i, "camera", "face" if i % 2 else "motion", None, {"n": i, "s": "a,b"}))
+    store.close()
+
+
+def test_export_writes_json_lines_in_the_api_shape(tmp_path, capsys):
+    import json
+
+    stored(tmp_path)
+    assert main(["export", "--data-dir", str(tmp_path), "--kind", "face"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["value"]["n"] for r in rows] == [1, 3]
+    assert set(rows[0]) == {"id", "ts", "source", "kind", "subject", "value", "confidence"}
+
+
+def test_export_writes_csv_since_a_time_to_a_file(tmp_path, capsys):
+    import csv
+    import json
+
+    stored(tmp_path)
+    out = tmp_path / "out.csv"
+    assert main(["export", "--data-dir", str(tmp_path), "--format", "csv", "--since", "102", "-o", str(out)]) == 0
+    assert "exported 2 observations" in capsys.readouterr().err
+    with out.open() as text:
+        rows = list(csv.DictReader(text))
+    assert [json.loads(r["value"])["n"] for r in rows] == [3, 4] and json.loads(rows[0]["value"])["s"] == "a,b"
+
+
+def test_export_errors_are_clear(tmp_path, capsys):
+    assert main(["export", "--data-dir", str(tmp_path / "empty")]) == 2
+    assert "no database at" in capsys.readouterr().err
+    stored(tmp_path)
+    assert main(["export", "--data-dir", str(tmp_path), "--kind", "faces"]) == 2
+    assert "--kind 'faces': expected one of" in capsys.readouterr().err
+    assert main(["export", "--data-dir", str(tmp_path), "--since", "last week"]) == 2
+
+
+def test_reset_pin_prints_a_new_pin_that_works(tmp_path, capsys):
+    from device.admin import AdminPin
+
+    assert main(["admin", "reset-pin", "--data-dir", str(tmp_path)]) == 0
+    pin = re.search(r"new admin PIN is (\d{6})", capsys.readouterr().out).group(1)
+    assert AdminPin(tmp_path).verify(pin)
