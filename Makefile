@@ -24,6 +24,8 @@ lint: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/audio.py
+	$(BIN)/python bench/store.py
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

@@ -245,6 +245,7 @@ class Kit:
         if self.vision is not None and self.vision.tracker is not None:
             self.vision.tracker.gallery.clear()
         self.words.clear()
+        threading.Thread(target=self._reclaim, name="vacuum", daemon=True).start()
         self.last_forget = {"at": time.time(), "observations": counts, "files": files,
                             "total": sum(counts.values()) + files}
         logger.warning("forgot everything: %d observations and %d files deleted", sum(counts.values()), files)
@@ -265,6 +266,13 @@ class Kit:
                     counts["signatures in memory"] = counts.get("signatures in memory", 0) + dropped
         logger.info("forgot %s: %s", visitor, counts)
         return counts
+
+    def _reclaim(self) -> None:
+        """After forgetting everything, give the space back to the file system, without holding anyone up."""
+        try:
+            self.store.vacuum()
+        except Exception as exc:      # busy: the next forgetting or restart will try again
+            logger.info("store: vacuum after forgetting did not run: %s", exc)
 
     def _start_audio_analysis(self, samplerate: int) -> None:
         from device.audio import words
