@@ -273,12 +273,7 @@ class Store:
               newest_first: bool = False) -> list[Observation]:
         """Observations, oldest first: the first *limit* after *since*, or the newest *limit* without it
         (newest_first: newest first, for paging back through the data page)."""
-        where, args = [], []
-        for clause, value in (("kind = ?", kind), ("ts > ?", since), ("ts <= ?", until), ("subject = ?", subject)):
-            if value is not None:
-                where.append(clause)
-                args.append(value)
-        text = f"WHERE {' AND '.join(where)}" if where else ""
+        text, args = _where(kind=kind, since=since, until=until, subject=subject)
         order = "DESC" if newest_first or since is None else "ASC"
         rows = self._reader().execute(
             f"SELECT * FROM observations {text} ORDER BY ts {order}, id {order} LIMIT ? OFFSET ?",
@@ -289,12 +284,7 @@ class Store:
 
     def count(self, *, kind: str | None = None, subject: str | None = None, since: float | None = None,
               until: float | None = None) -> int:
-        where, args = [], []
-        for clause, value in (("kind = ?", kind), ("ts > ?", since), ("ts <= ?", until), ("subject = ?", subject)):
-            if value is not None:
-                where.append(clause)
-                args.append(value)
-        text = f"WHERE {' AND '.join(where)}" if where else ""
+        text, args = _where(kind=kind, since=since, until=until, subject=subject)
         return self._reader().execute(f"SELECT COUNT(*) FROM observations {text}", args).fetchone()[0]
 
     def iterate(self, *, kind: str | None = None, since: float | None = None) -> Iterator[Observation]:
@@ -341,6 +331,14 @@ class Store:
 
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
+
+
+def _where(**filters: Any) -> tuple[str, list[Any]]:
+    """The WHERE clause for the filters given (kind, subject equal; since exclusive, until inclusive)."""
+    ops = {"kind": "kind = ?", "subject": "subject = ?", "since": "ts > ?", "until": "ts <= ?"}
+    used = [(ops[name], value) for name, value in filters.items() if value is not None]
+    text = f"WHERE {' AND '.join(clause for clause, _ in used)}" if used else ""
+    return text, [value for _, value in used]
 
 
 def _track_row(o: Observation) -> tuple:

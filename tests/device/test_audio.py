@@ -1,14 +1,14 @@
 import threading
-import wave
 
 import numpy as np
 import pytest
 
 from device.audio import SimulatedMic
-from device.audio.level import LevelMeter, dbfs
+from device.audio.level import dbfs
 from device.audio.sources import WavFileMic
 from device.errors import DeviceUnavailable
 from device.scene import Scene
+from tests.helpers import write_wav
 
 
 def test_dbfs_of_known_signals():
@@ -16,19 +16,6 @@ def test_dbfs_of_known_signals():
     assert dbfs(np.sin(2 * np.pi * 1000 * t)) == pytest.approx(-3.01, abs=0.05)
     assert dbfs(0.1 * np.sin(2 * np.pi * 1000 * t)) == pytest.approx(-23.01, abs=0.05)
     assert dbfs(np.zeros(1600)) == -120.0
-
-
-def test_the_level_meter_reports_once_a_second_with_the_mean_and_the_peak():
-    published = []
-    meter = LevelMeter(samplerate=16000, publish=published.append)
-    t = np.arange(1600) / 16000
-    loud, quiet = 0.5 * np.sin(2 * np.pi * 440 * t), 0.005 * np.sin(2 * np.pi * 440 * t)
-    for i in range(10):
-        meter.feed(loud if i == 0 else quiet, ts=float(i))
-    (obs,) = published
-    assert obs.kind == "sound_level" and obs.value["peak_dbfs"] == pytest.approx(-9.0, abs=0.1)
-    assert -30 < obs.value["dbfs"] < -15      # energy mean: the loud tenth dominates
-    assert meter.seconds_analysed == pytest.approx(1.0)
 
 
 def test_the_simulated_microphone_delivers_blocks_in_step_with_the_scene():
@@ -45,11 +32,7 @@ def test_the_simulated_microphone_delivers_blocks_in_step_with_the_scene():
 
 def test_a_wav_file_plays_as_blocks(tmp_path):
     path = tmp_path / "tone.wav"
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(16000)
-        wav.writeframes((0.25 * 32767 * np.sin(np.arange(3200) / 5)).astype("<i2").tobytes())
+    write_wav(path, 0.25 * np.sin(np.arange(3200) / 5))
     stop = threading.Event()
     with WavFileMic(str(path), samplerate=16000, block=1600) as mic:
         blocks = [mic.read(stop), mic.read(stop), mic.read(stop)]
@@ -59,11 +42,7 @@ def test_a_wav_file_plays_as_blocks(tmp_path):
 
 def test_a_wav_file_at_another_rate_says_how_to_fix_it(tmp_path):
     path = tmp_path / "cd.wav"
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(44100)
-        wav.writeframes(b"\0\0" * 100)
+    write_wav(path, np.zeros(100), rate=44100)
     with pytest.raises(DeviceUnavailable, match="samplerate = 44100"):
         WavFileMic(str(path), samplerate=16000).open()
 

@@ -14,36 +14,11 @@ import pytest
 
 from device.audio.analysis import AudioAnalyzer
 from tests.conftest import require, require_program
+from tests.helpers import Published, write_wav
 
 RATE = 16000
 SENTENCE = "hello, is this camera recording me"
 PAD_S = 0.5
-
-
-class Published(list):
-    def __init__(self):
-        super().__init__()
-        self.cond = threading.Condition()
-
-    def __call__(self, obs):
-        with self.cond:
-            self.append(obs)
-            self.cond.notify_all()
-
-    def of(self, kind):
-        return [o for o in self if o.kind == kind]
-
-    def wait_for(self, kind, timeout):
-        with self.cond:
-            return self.cond.wait_for(lambda: self.of(kind), timeout)
-
-
-def write_wav(path, samples, rate=RATE):
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ import pytest
 from device.camera.opencv import OpenCVCamera
 from device.errors import DeviceUnavailable
 from tests.conftest import require
+from tests.helpers import eventually
 
 
 @pytest.fixture
@@ -160,13 +161,6 @@ class FlakyCamera:
         pass
 
 
-def wait_until(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not predicate() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return predicate()
-
-
 def test_a_camera_that_stops_is_reported_offline_and_reopened_while_the_rest_goes_on(config):
     from device.kit import Kit
 
@@ -175,14 +169,14 @@ def test_a_camera_that_stops_is_reported_offline_and_reopened_while_the_rest_goe
     kit.start()
     try:
         camera_state = kit.sources["camera"]
-        assert wait_until(lambda: camera_state.state == "offline")
+        assert eventually(lambda: camera_state.state == "offline")
         assert "stopped delivering frames" in camera_state.error and camera_state.since <= time.time()
         assert kit.status()["sources"]["camera"]["state"] == "offline"
         sound_before = kit.observations.counts["sound_level"]
-        assert wait_until(lambda: camera.opened == 2 and camera_state.state == "running")
+        assert eventually(lambda: camera.opened == 2 and camera_state.state == "running")
         captured = kit.frames_captured
-        assert wait_until(lambda: kit.frames_captured > captured + 3), "frames flow again after the reopen"
-        assert wait_until(lambda: kit.observations.counts["sound_level"] > sound_before), "the microphone went on"
+        assert eventually(lambda: kit.frames_captured > captured + 3), "frames flow again after the reopen"
+        assert eventually(lambda: kit.observations.counts["sound_level"] > sound_before), "the microphone went on"
     finally:
         kit.stop()
 
@@ -204,7 +198,7 @@ def test_a_recorded_clip_is_tracked_and_stored(tmp_path, config):
     kit.start()
     try:
         assert kit.sources["camera"].name == f"file:{clip}"
-        assert wait_until(lambda: kit.sources["camera"].state == "ended", timeout=20)
+        assert eventually(lambda: kit.sources["camera"].state == "ended", timeout=20)
     finally:
         kit.stop()
     people = kit.store.query(kind="person")

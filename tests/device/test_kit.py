@@ -6,15 +6,7 @@ import shutil
 import time
 
 from device.kit import Kit
-
-
-def eventually(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
+from tests.helpers import eventually
 
 
 def test_the_led_is_lit_exactly_while_something_is_captured(config):

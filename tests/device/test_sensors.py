@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from gpiozero.pins.mock import MockFactory
@@ -13,31 +12,7 @@ from device.observations import Observation
 from device.scene import Scene
 from device.sensors import SensorBoard, SimulatedStimuli
 from device.sensors.fusion import PresenceFusion
-
-
-class Published(list):
-    def __init__(self):
-        super().__init__()
-        self.cond = threading.Condition()
-
-    def __call__(self, obs):
-        with self.cond:
-            self.append(obs)
-            self.cond.notify_all()
-
-    def wait_for(self, predicate, timeout=3.0):
-        with self.cond:
-            self.cond.wait_for(lambda: any(predicate(o) for o in self), timeout)
-            return [o for o in self if predicate(o)]
-
-
-def eventually(predicate, timeout=3.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
+from tests.helpers import Published, eventually
 
 
 @pytest.fixture

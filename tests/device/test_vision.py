@@ -8,6 +8,7 @@ from device.scene import Scene, face_bank
 from device.vision.motion import MotionDetector
 from device.vision.pipeline import VisionAnalyzer
 from device.vision.privacy import blur_faces, render_view
+from tests.helpers import Published
 
 
 def small_frame(square_at=None):
@@ -49,14 +50,6 @@ def scene_with_face(face_at=None, size=100):
         x, y = face_at
         image[y:y + size, x:x + size] = face
     return image
-
-
-class Published(list):
-    def __call__(self, obs):
-        self.append(obs)
-
-    def of(self, kind):
-        return [o for o in self if o.kind == kind]
 
 
 def play(scene, start, end, analyzer, fps=15):
