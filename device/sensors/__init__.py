@@ -217,6 +217,11 @@ class SensorBoard:
     def close(self) -> None:
         self.set_recording(False)
         for device in self.devices.values():
+            # gpiozero's DistanceSensor.close() drops its trigger pin before stopping the thread that reads
+            # it, so a read in flight fails on that thread: stop the reading thread first.
+            queue = getattr(device, "_queue", None)
+            if queue is not None:
+                queue.stop()
             device.close()
         self.devices = {}
 
