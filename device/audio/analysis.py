@@ -59,7 +59,7 @@ class AudioAnalyzer:
         self.seconds_analysed = 0.0
         self.speaking = False
         self.pitch_hz: float | None = None
-        self.spectrum: deque[tuple[float, list[int]]] = deque(maxlen=int(history_s * 10))
+        self.spectrum: deque[tuple[float, tuple[int, ...]]] = deque(maxlen=int(history_s * 10))
         self.speech_listeners: list[Callable[[np.ndarray, bool], None]] = []
         self._floor = -60.0
         self._levels: deque[float] = deque(maxlen=50)          # the last 5 s of block levels
@@ -117,7 +117,7 @@ class AudioAnalyzer:
         power = np.abs(np.fft.rfft(block * self._window, n)) ** 2
         return power, np.fft.rfftfreq(n, 1 / self.samplerate)
 
-    def _bands(self, power: np.ndarray, freqs: np.ndarray) -> list[int]:
+    def _bands(self, power: np.ndarray, freqs: np.ndarray) -> tuple[int, ...]:
         """Energy in BANDS log-spaced bands, as dB above -100 (0-100), small enough to send live."""
         if self._edges is None:
             edges = np.geomspace(LOW_HZ, min(HIGH_HZ, self.samplerate / 2), BANDS + 1)
@@ -125,7 +125,7 @@ class AudioAnalyzer:
         sums = np.add.reduceat(power, self._edges[:-1])[:BANDS]
         widths = np.maximum(np.diff(self._edges), 1)
         db = 10 * np.log10(sums / widths / len(power) + 1e-12)
-        return [int(v) for v in np.clip(db + 100, 0, 100)]
+        return tuple(int(v) for v in np.clip(db + 100, 0, 100))
 
     # ---- voice
     def _pitch(self, block: np.ndarray) -> float | None:

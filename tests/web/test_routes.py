@@ -91,8 +91,10 @@ def test_the_camera_stream_is_multipart_jpeg(client, kit):
     part = next(response.response)
     assert part.startswith(b"--frame\r\nContent-Type: image/jpeg\r\n")
     header, _, body = part.partition(b"\r\n\r\n")
-    length = int(header.split(b"Content-Length: ")[1])
+    length = int(header.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+    frame_time = float(header.split(b"X-Frame-Time: ")[1])
     assert body[:2] == b"\xff\xd8" and len(body) == length + 2
+    assert abs(frame_time - kit.frames.latest.ts) < 5, "each part says when its frame was taken"
     response.close()
     assert client.application.extensions["viewers"]["camera"].active == 0, "a closed stream frees its slot"
 

@@ -7,7 +7,9 @@ viewer has a small bounded queue: a slow one loses old events, never holds anyon
 
 from __future__ import annotations
 
+import functools
 import json
+import threading
 import time
 
 from flask import Blueprint, Response, abort, current_app, request
@@ -47,11 +49,13 @@ def mjpeg():
         last = 0
         try:
             while not kit.frames.closed:
-                if kit.frames.wait_newer(last, timeout=KEEPALIVE_S) is None:
+                frame = kit.frames.wait_newer(last, timeout=KEEPALIVE_S)
+                if frame is None:
                     continue
                 last, jpeg = kit.frames.jpeg(view)
                 yield (b"--" + BOUNDARY + b"\r\nContent-Type: image/jpeg\r\nContent-Length: "
-                       + str(len(jpeg)).encode() + b"\r\n\r\n" + jpeg + b"\r\n")
+                       + str(len(jpeg)).encode() + b"\r\nX-Frame-Time: " + f"{frame.ts:.3f}".encode()
+                       + b"\r\n\r\n" + jpeg + b"\r\n")
         finally:
             slots.release()
 
@@ -91,7 +95,7 @@ def events():
                     columns = [c for c in list(kit.audio.spectrum) if c[0] > spectrum_after]
                     if columns:
                         spectrum_after = columns[-1][0]
-                        chunk += f"event: spectrum\ndata: {json.dumps(columns, separators=(',', ':'))}\n\n"
+                        chunk += f"event: spectrum\ndata: [{','.join(map(_column, columns))}]\n\n"
                 now = time.monotonic()
                 if now - last_status >= STATUS_EVERY_S:
                     chunk += _status_event(kit)
@@ -109,5 +113,22 @@ def events():
                     headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
+_status_lock = threading.Lock()
+_status_cache: dict[int, tuple[float, str]] = {}
+
+
 def _status_event(kit) -> str:
-    return f"event: status\ndata: {json.dumps(kit.status(), separators=(',', ':'))}\n\n"
+    """The status event, made at most twice a second however many viewers ask (status() is not free)."""
+    with _status_lock:
+        made, text = _status_cache.get(id(kit), (0.0, ""))
+        if time.monotonic() - made >= STATUS_EVERY_S / 2:
+            text = f"event: status\ndata: {json.dumps(kit.status(), separators=(',', ':'))}\n\n"
+            _status_cache[id(kit)] = (time.monotonic(), text)
+        return text
+
+
+@functools.lru_cache(maxsize=256)
+def _column(column: tuple[float, tuple[int, ...]]) -> str:
+    """One spectrum column as JSON, made once for every viewer."""
+    ts, bands = column
+    return f"[{ts},[{','.join(map(str, bands))}]]"
