@@ -14,6 +14,8 @@ import time
 
 from flask import Blueprint, Response, abort, current_app, request
 
+from web.server import SOCKET_KEY, FramePacer
+
 bp = Blueprint("stream", __name__)
 
 BOUNDARY = b"frame"
@@ -45,12 +47,17 @@ def mjpeg():
     if not slots.acquire():
         return _busy("camera view", slots.limit)
 
+    pacer = FramePacer(request.environ.get(SOCKET_KEY))
+
     def frames():
         last = 0
         try:
             while not kit.frames.closed:
                 frame = kit.frames.wait_newer(last, timeout=KEEPALIVE_S)
                 if frame is None:
+                    continue
+                if not pacer.ready():     # the viewer has not read the last one yet: skip this frame
+                    last = frame.index
                     continue
                 last, jpeg = kit.frames.jpeg(view)
                 yield (b"--" + BOUNDARY + b"\r\nContent-Type: image/jpeg\r\nContent-Length: "
