@@ -138,6 +138,13 @@ class SimConfig:
 
 
 @dataclass(frozen=True)
+class KioskConfig:
+    wifi_ssid: str = setting("", "Name of the Wi-Fi network phones should join (empty: no Wi-Fi QR code).")
+    wifi_password: str = setting("", "Its WPA password, put in the kiosk's QR code (empty for an open network).")
+    url: str = setting("", "Address of the dashboard for the QR code (empty: this device's own address).")
+
+
+@dataclass(frozen=True)
 class Config:
     camera: CameraConfig = field(default_factory=CameraConfig)
     mic: MicConfig = field(default_factory=MicConfig)
@@ -146,6 +153,7 @@ class Config:
     web: WebConfig = field(default_factory=WebConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     sim: SimConfig = field(default_factory=SimConfig)
+    kiosk: KioskConfig = field(default_factory=KioskConfig)
 
     @property
     def data_dir(self) -> Path:

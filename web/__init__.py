@@ -54,13 +54,14 @@ def create_app(kit: Any, test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["viewers"] = {"camera": ViewerSlots(limit), "events": ViewerSlots(limit)}
 
     from web import security
-    from web.views import admin, api, pages, stream, you
+    from web.views import admin, api, kiosk, pages, stream, you
     security.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(stream.bp)
     app.register_blueprint(you.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(kiosk.bp)
 
     kinds_json = json.dumps({name: kind.to_dict() for name, kind in KINDS.items()}).replace("</", "<\\/")
 

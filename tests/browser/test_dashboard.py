@@ -55,3 +55,24 @@ def test_the_data_page_lists_what_is_stored(live_url, phone, kit):
     assert page.locator("section.kind").first.is_visible()
     save(page, "data-phone")
     assert watch.errors == [] and watch.offsite() == []
+
+
+def test_the_kiosk_fills_a_1920x1080_screen_and_shows_its_codes(live_url, browser, kit):
+    kit.admin.reset()
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    from tests.browser.conftest import PageWatch
+    watch = PageWatch(page)
+    try:
+        page.goto(live_url + "/kiosk")
+        expect(page.locator(".pin")).to_contain_text("Admin PIN")
+        assert eventually(page, lambda: page.locator(".kiosk-join img").first.evaluate("i => i.naturalWidth") > 0)
+        assert eventually(page, lambda: page.locator("#camera").evaluate("i => i.naturalWidth") == 640)
+        expect(page.locator("#feed li").first).to_be_visible()
+        size = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+        assert size[0] <= 1920 and size[1] <= 1080, "the kiosk fits the screen: nothing to scroll"
+        path = save(page, "kiosk-1920")
+        assert path.stat().st_size > 20_000
+        assert watch.errors == [] and watch.offsite() == []
+    finally:
+        context.close()

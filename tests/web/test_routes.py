@@ -198,3 +198,20 @@ def test_the_data_page_pages_and_filters(client, kit):
     assert client.get("/data?since=yesterday").status_code == 400
     assert client.get("/data?page=0").status_code == 400
     assert client.get("/data?table=secrets").status_code == 400
+
+
+def test_the_kiosk_shows_the_pin_only_on_the_device_itself(client, kit):
+    pin = kit.admin.reset()
+    local = client.get("/kiosk", environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_data(as_text=True)
+    remote = client.get("/kiosk", environ_base={"REMOTE_ADDR": "192.168.4.20"}).get_data(as_text=True)
+    assert f"Admin PIN: <strong>{pin}</strong>" in local and "view=kiosk" in local
+    assert pin not in remote and "Admin PIN" not in remote and "view=public" in remote
+
+
+def test_the_kiosk_qr_codes(client, kit, app):
+    from web.views.kiosk import _escape_wifi
+
+    assert client.get("/kiosk/wifi.svg").status_code == 404, "no Wi-Fi configured: no code, and a reason"
+    response = client.get("/kiosk/url.svg")
+    assert response.mimetype == "image/svg+xml" and b"<svg" in response.data
+    assert _escape_wifi('my;net,"x"') == 'my\\;net\\,\\"x\\"'

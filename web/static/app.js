@@ -6,6 +6,8 @@
   const feed = $("feed");
   const MAX_FEED = 60;
 
+  const SENSOR_NAMES = { pir: "the infrared sensor", camera: "the camera", distance: "the distance sensor" };
+
   function plural(n, one, many) { return n + " " + (n === 1 ? one : many); }
 
   // One plain sentence per observation (value shapes: device/observations.py).
@@ -28,7 +30,7 @@
       case "loud_event": return "A loud sound: probably a " + v.label + " (" + v.peak_dbfs + " dBFS, " + v.duration_ms + " ms)";
       case "keyword": return "Heard the word \u201c" + v.word + "\u201d";
       case "audio_clip": return "Kept a " + v.duration_s + " s recording of speech";
-      case "presence": return v.present ? "Someone is here, say " + v.agree.join(", ") : "Nobody is here, all sensors agree";
+      case "presence": return v.present ? "Someone is here, according to " + v.agree.map((s) => SENSOR_NAMES[s] || s).join(" and ") : "Nobody is here, all sensors agree";
       case "light": return v.on ? "The lights are on (level " + v.level + ")" : "The lights are off (level " + v.level + ")";
       case "health": return "The kit runs at " + v.temperature_c + " \u00b0C, load " + v.load_1m;
       case "pir": return v.motion ? "The infrared sensor feels someone moving" : "The infrared sensor feels no one";
@@ -68,7 +70,8 @@
     while (feed.children.length > MAX_FEED) feed.lastElementChild.remove();
   }
 
-  function setText(id, text) { const el = $(id); if (el.textContent !== text) el.textContent = text; }
+  // The live page and the kiosk share this script; each has only some of these elements.
+  function setText(id, text) { const el = $(id); if (el && el.textContent !== text) el.textContent = text; }
 
   function showNow(now) {
     if (now.face) setText("c-faces", String(now.face.value.count));
@@ -105,11 +108,17 @@
       if (words && mic.words.heard.length) setText("words-heard", mic.words.heard.map((w) => w.word).join(" "));
     }
     setText("c-stored", String(s.store.written));
+    const kiosk = document.body.classList.contains("kiosk");
+    if (kiosk) {
+      $("panel-live").hidden = s.kiosk_view !== "live";
+      $("panel-data").hidden = s.kiosk_view === "live";
+    }
     setText("fps", s.camera.capture_fps.toFixed(1));
     setText("afps", s.camera.analysis_fps.toFixed(1));
     setText("skipped", String(s.camera.frames_skipped));
     const cam = s.sources.camera;
     const note = $("camera-note");
+    if (!note) return;
     if (cam.state !== "running" && cam.state !== "starting") {
       note.hidden = false;
       setText("camera-note", "Camera " + cam.name + " " + cam.state + " since " + clock(cam.since) + (cam.error ? ": " + cam.error : ""));
@@ -125,10 +134,13 @@
 
   // The scrolling spectrogram: each column is 0.1 s; bands low to high, bottom to top; brighter is louder.
   const canvas = $("spectrogram");
-  const paint = canvas.getContext("2d");
-  paint.fillStyle = "#000";
-  paint.fillRect(0, 0, canvas.width, canvas.height);
+  const paint = canvas ? canvas.getContext("2d") : null;
+  if (paint) {
+    paint.fillStyle = "#000";
+    paint.fillRect(0, 0, canvas.width, canvas.height);
+  }
   function drawSpectrum(columns) {
+    if (!paint) return;
     const w = 2;
     for (const [, bands] of columns) {
       paint.drawImage(canvas, -w, 0);
@@ -161,12 +173,13 @@
 
   // The camera: if the stream fails (too many viewers, the kit restarting), say so and retry.
   const img = $("camera");
+  const streamUrl = img.getAttribute("src");
   img.addEventListener("error", () => {
     const note = $("camera-note");
     note.dataset.full = "1";
     note.hidden = false;
     setText("camera-note", "The camera view is not available right now (the kit may be busy or restarting); retrying…");
-    setTimeout(() => { img.src = "/stream.mjpg?retry=" + Date.now(); }, 5000);
+    setTimeout(() => { img.src = streamUrl + (streamUrl.includes("?") ? "&" : "?") + "retry=" + Date.now(); }, 5000);
   });
   img.addEventListener("load", () => { $("camera-note").dataset.full = "0"; });
 
