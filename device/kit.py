@@ -251,13 +251,52 @@ class Kit:
         logger.warning("forgot everything: %d observations and %d files deleted", sum(counts.values()), files)
         return self.last_forget
 
+    def guess_person(self, visitor: str, ts: float) -> dict[str, Any] | None:
+        """Which person the camera follows is holding this phone, as surveillance systems guess it: from
+        who was there when the phone connected. Publishes the guess as a correlation and returns it."""
+        tracker = self.vision.tracker if self.vision is not None else None
+        if tracker is None:
+            return None
+        people = [t for t in tracker.active if t.visible]
+        if not people:
+            return None
+        def score(track) -> tuple[float, list[str]]:
+            reasons, points = [], 0.2
+            before = ts - track.first_seen
+            if before <= 60:
+                points += 0.3 * (1 - before / 60)
+                reasons.append(f"you appeared {before:.0f} s before this phone connected")
+            if track.looking:
+                points += 0.25
+                reasons.append("you are looking at the camera and the screen")
+            if len(people) == 1:
+                points += 0.25
+                reasons.append("you are the only person in view")
+            else:
+                reasons.append(f"{len(people)} people are in view")
+            return min(points, 0.95), reasons
+        best = max(people, key=lambda t: score(t)[0])
+        confidence, reasons = score(best)
+        guess = {"track": f"track:{best.id}", "id": best.id, "confidence": round(confidence, 2),
+                 "reasons": reasons, "confirmed": None}
+        self.observations.publish(Observation(ts, "phone", "correlation", visitor, guess, guess["confidence"]))
+        return guess
+
+    def answer_guess(self, visitor: str, track: str, confirmed: bool) -> None:
+        """The visitor says whether the guess was right; the answer is stored like everything else."""
+        self.observations.publish(Observation(time.time(), "phone", "correlation", visitor,
+                                              {"track": track, "confirmed": confirmed}, 1.0))
+
     def forget_me(self, visitor: str) -> dict[str, int]:
         """Everything about one visitor: their visits, what their phone revealed, and every track linked to
-        them, with the tracks' observations, trajectories, signatures and snapshots."""
+        them (not those they said were someone else), with the tracks' observations, trajectories,
+        signatures and snapshots."""
         subjects = {visitor}
-        for obs in self.store.query(subject=visitor, kind="correlation", limit=1000):
+        answers: dict[str, bool | None] = {}
+        for obs in self.store.query(subject=visitor, kind="correlation", limit=1000):   # oldest first
             if obs.value.get("track"):
-                subjects.add(obs.value["track"])
+                answers[obs.value["track"]] = obs.value.get("confirmed")
+        subjects |= {track for track, confirmed in answers.items() if confirmed is not False}
         counts = self.store.forget_subjects(subjects)
         if self.vision is not None and self.vision.tracker is not None:
             for subject in subjects - {visitor}:

@@ -76,3 +76,31 @@ def test_the_kiosk_fills_a_1920x1080_screen_and_shows_its_codes(live_url, browse
         assert watch.errors == [] and watch.offsite() == []
     finally:
         context.close()
+
+
+def test_you_shows_the_phones_own_data_escapes_what_it_sent_and_forgets(live_url, browser):
+    agent = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) <img src=x onerror=alert(1)> "
+             "Version/17.2 Mobile/15E148 Safari/604.1")
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  user_agent=agent, locale="sr-Latn-RS", timezone_id="Europe/Belgrade")
+    page = context.new_page()
+    from tests.browser.conftest import PageWatch
+    watch = PageWatch(page)
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    try:
+        page.goto(live_url + "/you")
+        expect(page.locator("#f-time_zone")).to_have_text("Europe/Belgrade")
+        expect(page.locator("#f-device")).to_have_text("iPhone")
+        expect(page.locator("#f-os")).to_have_text("iOS 17.2")
+        expect(page.locator("#f-touch_points")).not_to_have_text("–")
+        assert "onerror=alert(1)" in page.locator("#facts").inner_text(), "shown as text"
+        save(page, "you-phone")
+        page.reload()                       # what the script reported was stored with the visit
+        expect(page.locator("#f-screen")).to_have_text("390 x 844")
+        page.get_by_role("button", name="Forget me").click()
+        expect(page.locator("[role=status]")).to_contain_text("were erased")
+        assert dialogs == [], "nothing a visitor sent ran as script"
+        assert watch.errors == [] and watch.offsite() == []
+    finally:
+        context.close()

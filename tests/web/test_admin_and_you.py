@@ -99,3 +99,30 @@ def test_a_visitor_sees_what_their_phone_revealed_and_can_forget_themselves(clie
     assert re.search(r"Done: \d+ items about you were erased", after)
     assert kit.store.count(subject=subject) == 0 and kit.store.count(subject="track:42") == 0
     assert kit.store.count(subject="track:43") == 1, "someone else's track stays"
+
+
+def test_the_phone_is_linked_to_the_person_in_view_and_a_no_keeps_their_data(client, kit):
+    from tests.helpers import eventually
+
+    assert eventually(lambda: kit.vision.tracker and any(t.visible for t in kit.vision.tracker.active), 10)
+    page = client.get("/you").get_data(as_text=True)
+    match = re.search(r"We think you are <strong>person #(\d+)</strong> on the camera \((\d+)%", page)
+    assert match and 0 < int(match.group(2)) <= 95 and "because you appeared" in page
+    track = f"track:{match.group(1)}"
+    kit.observations.publish(Observation(time.time(), "camera", "face", track, {"count": 1}))
+    client.post("/you/answer", data={"csrf": csrf(client, "/you"), "track": track, "answer": "no"})
+    assert kit.store.flush(5)
+    assert "You said this is wrong" in client.get("/you").get_data(as_text=True)
+    client.post("/you/forget", data={"csrf": csrf(client, "/you")})
+    assert kit.store.count(subject=track) >= 1, "someone else's data is not erased on a wrong guess"
+    assert client.post("/you/answer", data={"csrf": csrf(client, "/you"), "track": "<x>"}).status_code == 400
+
+
+def test_what_the_browser_reveals_is_stored_bounded(client, kit):
+    token = csrf(client, "/you")
+    response = client.post("/you/reveal", data={"csrf": token, "time_zone": "Europe/Belgrade",
+                                                "screen": "390 x 844" + "x" * 500, "secret": "ignored"})
+    assert response.get_json()["stored"]["time_zone"] == "Europe/Belgrade"
+    assert len(response.get_json()["stored"]["screen"]) == 100
+    page = client.get("/you").get_data(as_text=True)
+    assert "Europe/Belgrade" in page and "ignored" not in page

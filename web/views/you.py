@@ -1,35 +1,76 @@
-"""What the kit knows about the phone in your hand (/you), and "forget me"."""
+"""What the kit knows about the phone in your hand (/you), the guess at which person you are, and
+"forget me"."""
 
 from __future__ import annotations
 
 import json
 import time
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
 
 from web.security import visitor_subject
+from web.useragent import parse
 
 bp = Blueprint("you", __name__)
 
+# What the page's script may report, each as a short string: what a browser tells any site that asks.
+REVEALED = ("time_zone", "screen", "pixel_ratio", "touch_points", "cpu_cores", "memory_gb", "battery",
+            "local_time")
+GUESS_EVERY_S = 300
 
-def record_visit() -> int:
-    """Store what this request reveals about the phone; returns how many visits it has made."""
-    details = {"ip": request.remote_addr, "user_agent": request.headers.get("User-Agent", "")[:300],
-               "languages": request.headers.get("Accept-Language", "")[:100], "page": request.path}
-    return current_app.extensions["kit"].store.record_visit(visitor_subject(), time.time(), details)
+
+def _details(kit, subject: str) -> tuple[dict | None, dict]:
+    _, rows = kit.store.side_rows("visitors", limit=10_000)
+    mine = next((r for r in rows if r["subject"] == subject), None)
+    return mine, json.loads(mine["details"]) if mine else {}
 
 
 @bp.get("/you")
 def you():
     kit = current_app.extensions["kit"]
-    visits = record_visit()
     subject = visitor_subject()
-    _, rows = kit.store.side_rows("visitors", limit=1000)
-    mine = next((r for r in rows if r["subject"] == subject), None)
-    details = json.loads(mine["details"]) if mine else {}
+    _, previous = _details(kit, subject)
+    agent = request.headers.get("User-Agent", "")[:300]
+    details = {**{k: v for k, v in previous.items() if k in REVEALED}, "ip": request.remote_addr,
+               "user_agent": agent, **parse(agent), "languages": request.headers.get("Accept-Language", "")[:100]}
+    now = time.time()
+    visits = kit.store.record_visit(subject, now, details)
+    mine, details = _details(kit, subject)
+    guesses = kit.store.query(subject=subject, kind="correlation", limit=20, newest_first=True)
+    guess = next((o.value for o in guesses if "reasons" in o.value), None)
+    if not guesses or now - guesses[0].ts > GUESS_EVERY_S:
+        guess = kit.guess_person(subject, now) or guess
+    answered = {o.value["track"]: o.value["confirmed"] for o in reversed(guesses)
+                if "reasons" not in o.value and "confirmed" in o.value and "track" in o.value}
     observations = kit.store.query(subject=subject, limit=200, newest_first=True)
     return render_template("you.html", subject=subject, visits=visits, visitor=mine, details=details,
-                           observations=observations, forgotten=session.pop("forgotten", None))
+                           observations=observations, guess=guess, answered=answered,
+                           forgotten=session.pop("forgotten", None))
+
+
+@bp.post("/you/reveal")
+def reveal():
+    """The page's script reports what the browser exposes; it is stored with the visit, like analytics do."""
+    kit = current_app.extensions["kit"]
+    subject = visitor_subject()
+    mine, details = _details(kit, subject)
+    if mine is None:
+        abort(409, "open /you first: there is no visit to add this to")
+    for key in REVEALED:
+        value = request.form.get(key)
+        if value is not None:
+            details[key] = value.strip()[:100]
+    kit.store.record_visit(subject, time.time(), details)
+    return jsonify(stored={k: details[k] for k in REVEALED if k in details})
+
+
+@bp.post("/you/answer")
+def answer():
+    track = request.form.get("track", "")
+    if not track.startswith("track:") or not track[6:].isdigit():
+        abort(400, "track must look like track:7")
+    current_app.extensions["kit"].answer_guess(visitor_subject(), track, request.form.get("answer") == "yes")
+    return redirect(url_for("you.you") + "#guess", code=303)
 
 
 @bp.post("/you/forget")
