@@ -329,6 +329,22 @@ class Store:
                             (limit, offset)).fetchall()
         return total, [dict(r) for r in rows]
 
+    def per_minute(self, *, kind: str, since: float, distinct_subjects: bool = False) -> list[tuple[int, float]]:
+        """(minute since *since*, how many rows, or distinct subjects) for one kind."""
+        what = "COUNT(DISTINCT subject)" if distinct_subjects else "COUNT(*)"
+        return [tuple(r) for r in self._reader().execute(
+            f"SELECT CAST((ts - ?) / 60 AS INTEGER) AS m, {what} FROM observations WHERE kind = ? AND ts >= ? "
+            "GROUP BY m", (since, kind, since))]
+
+    def per_hour_new_tracks(self, *, since: float) -> list[tuple[int, float]]:
+        """(hour since *since*, tracks that started then), from the tracks table."""
+        return [tuple(r) for r in self._reader().execute(
+            "SELECT CAST((first_seen - ?) / 3600 AS INTEGER) AS h, COUNT(*) FROM tracks WHERE first_seen >= ? "
+            "GROUP BY h", (since, since))]
+
+    def dwell_times(self) -> list[float]:
+        return [r[0] for r in self._reader().execute("SELECT dwell_s FROM tracks WHERE dwell_s IS NOT NULL")]
+
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
 

@@ -215,3 +215,24 @@ def test_the_kiosk_qr_codes(client, kit, app):
     response = client.get("/kiosk/url.svg")
     assert response.mimetype == "image/svg+xml" and b"<svg" in response.data
     assert _escape_wifi('my;net,"x"') == 'my\\;net\\,\\"x\\"'
+
+
+def test_the_charts_are_svg_drawn_from_the_store(client, kit):
+    import time
+
+    now = time.time()
+    for i, dwell in enumerate([5, 20, 45, 400]):
+        kit.observations.publish(Observation(now - 120, "camera", "person", f"track:{i}", {
+            "state": "new", "dwell_s": 0.0, "looked": 0}))
+        kit.observations.publish(Observation(now - 60, "camera", "person", f"track:{i}", {
+            "state": "left", "dwell_s": float(dwell), "looked": 0}))
+    assert kit.store.flush(5)
+    dwell = client.get("/charts/dwell.svg")
+    assert dwell.mimetype == "image/svg+xml"
+    text = dwell.get_data(as_text=True)
+    assert "How long people stayed (4 people)" in text
+    assert "&lt;10 s: 1 people" in text and "30-60 s: 1 people" in text and "&gt;5 min: 1 people" in text
+    timeline = client.get("/charts/timeline.svg").get_data(as_text=True)
+    assert "-2&#x27;: 4 people" in timeline or "-1&#x27;: 4 people" in timeline
+    assert "4 people" in client.get("/charts/hours.svg").get_data(as_text=True)
+    assert client.get("/charts/pie.svg").status_code == 404

@@ -184,6 +184,13 @@
   img.addEventListener("load", () => { $("camera-note").dataset.full = "0"; });
 
   // The heatmap changes slowly: refresh it every ten seconds.
+  // The charts too: every thirty seconds.
+  setInterval(() => {
+    for (const chart of document.querySelectorAll("img.chart")) {
+      chart.src = chart.src.split("?")[0] + "?t=" + Date.now();
+    }
+  }, 30000);
+
   const heat = $("heatmap");
   if (heat) setInterval(() => { heat.src = "/heatmap.jpg?t=" + Date.now(); }, 10000);
 })();

@@ -82,6 +82,27 @@ def heatmap():
     return Response(cache["jpeg"], mimetype="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
+CHARTS_EVERY_S = 10.0
+
+
+@bp.get("/charts/<name>.svg")
+def chart(name: str):
+    """The live page's charts, drawn on the device: timeline, hours, dwell."""
+    from web import charts
+
+    makers = {"timeline": lambda kit: charts.timeline(kit.store, time.time()),
+              "hours": lambda kit: charts.hours(kit.store, time.time()),
+              "dwell": lambda kit: charts.dwell(kit.store)}
+    if name not in makers:
+        abort(404, f"no chart {name[:30]!r}; the charts are {', '.join(makers)}")
+    cache = current_app.extensions.setdefault("charts", {})
+    made, svg = cache.get(name, (-CHARTS_EVERY_S, ""))
+    if time.monotonic() - made >= CHARTS_EVERY_S:
+        svg = makers[name](current_app.extensions["kit"])
+        cache[name] = (time.monotonic(), svg)
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
 @bp.get("/events")
 def events():
     kit = current_app.extensions["kit"]
