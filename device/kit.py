@@ -260,20 +260,20 @@ class Kit:
         people = [t for t in tracker.active if t.visible]
         if not people:
             return None
-        def score(track) -> tuple[float, list[str]]:
+        def score(track) -> tuple[float, list[dict[str, Any]]]:
             reasons, points = [], 0.2
             before = ts - track.first_seen
             if before <= 60:
                 points += 0.3 * (1 - before / 60)
-                reasons.append(f"you appeared {before:.0f} s before this phone connected")
+                reasons.append({"why": "appeared", "s": round(before)})
             if track.looking:
                 points += 0.25
-                reasons.append("you are looking at the camera and the screen")
+                reasons.append({"why": "looking"})
             if len(people) == 1:
                 points += 0.25
-                reasons.append("you are the only person in view")
+                reasons.append({"why": "alone"})
             else:
-                reasons.append(f"{len(people)} people are in view")
+                reasons.append({"why": "others", "n": len(people)})
             return min(points, 0.95), reasons
         best = max(people, key=lambda t: score(t)[0])
         confidence, reasons = score(best)

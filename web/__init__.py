@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -53,7 +52,8 @@ def create_app(kit: Any, test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["kit"] = kit
     app.extensions["viewers"] = {"camera": ViewerSlots(limit), "events": ViewerSlots(limit)}
 
-    from web import security
+    from web import i18n, security
+    i18n.init_app(app)
     from web.views import admin, api, kiosk, pages, stream, you
     security.init_app(app)
     app.register_blueprint(pages.bp)
@@ -63,11 +63,9 @@ def create_app(kit: Any, test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(kiosk.bp)
 
-    kinds_json = json.dumps({name: kind.to_dict() for name, kind in KINDS.items()}).replace("</", "<\\/")
-
     @app.context_processor
     def _globals() -> dict[str, Any]:
-        return {"kinds": KINDS, "kinds_json": kinds_json}
+        return {"kinds": KINDS}
 
     @app.template_filter("ts")
     def _ts(value: float | None) -> str:

@@ -98,9 +98,24 @@ def test_you_shows_the_phones_own_data_escapes_what_it_sent_and_forgets(live_url
         save(page, "you-phone")
         page.reload()                       # what the script reported was stored with the visit
         expect(page.locator("#f-screen")).to_have_text("390 x 844")
-        page.get_by_role("button", name="Forget me").click()
-        expect(page.locator("[role=status]")).to_contain_text("were erased")
+        expect(page.locator("h1")).to_have_text("Šta ovaj uređaj zna o vama")   # the phone asked for Serbian
+        page.locator("button.danger").click()                                  # "Zaboravi me"
+        expect(page.locator("[role=status]")).to_contain_text("obrisano")
         assert dialogs == [], "nothing a visitor sent ran as script"
         assert watch.errors == [] and watch.offsite() == []
     finally:
         context.close()
+
+
+def test_the_language_switch_works_in_the_browser(live_url, phone):
+    page, watch = phone
+    page.goto(live_url + "/")
+    page.get_by_role("link", name="Srpski").click()
+    expect(page.locator("h1")).to_have_text("Šta ovaj uređaj vidi, čuje i oseća, upravo sada")
+    expect(page.locator("#feed-state")).to_contain_text("Uživo")           # the script speaks Serbian too
+    save(page, "live-phone-sr")
+    page.goto(live_url + "/data")
+    expect(page.locator("h1")).to_have_text("Sve što je ovaj uređaj sačuvao")   # remembered
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("h1")).to_have_text("Everything this device has stored")
+    assert watch.errors == [] and watch.offsite() == []

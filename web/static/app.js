@@ -6,49 +6,59 @@
   const feed = $("feed");
   const MAX_FEED = 60;
 
-  const SENSOR_NAMES = { pir: "the infrared sensor", camera: "the camera", distance: "the distance sensor" };
+  // Messages in the page's language (web/translations/*.po); {name} marks where a value goes.
+  const messages = JSON.parse(document.getElementById("messages-data").textContent);
+  function t(text, values) {
+    const translated = messages[text] || text;
+    return translated.replace(/\{(\w+)\}/g, (_, key) => (values && key in values ? values[key] : "{" + key + "}"));
+  }
 
-  function plural(n, one, many) { return n + " " + (n === 1 ? one : many); }
+  const SENSOR_NAMES = { pir: t("the infrared sensor"), camera: t("the camera"), distance: t("the distance sensor") };
+  const DIRECTIONS = { left: t("left"), right: t("right"), "in": t("in"), out: t("out") };
 
   // One plain sentence per observation (value shapes: device/observations.py).
   function describe(o) {
     const v = o.value || {};
     switch (o.kind) {
       case "motion": return v.boxes && v.boxes.length
-        ? "Movement in " + plural(v.boxes.length, "place", "places") + " (" + (100 * v.area).toFixed(1) + "% of the picture)"
-        : "Everything is still";
+        ? t("Movement in {n} places ({p}% of the picture)", { n: v.boxes.length, p: (100 * v.area).toFixed(1) })
+        : t("Everything is still");
       case "face": return v.count
-        ? plural(v.count, "face", "faces") + " in view" + (v.looking ? ", " + v.looking + " looking at the camera" : "") + (v.smiling ? ", " + v.smiling + " smiling" : "")
-        : "No face in view any more";
+        ? t("Faces in view: {n}; looking at the camera: {looking}; smiling: {smiling}", { n: v.count, looking: v.looking || 0, smiling: v.smiling || 0 })
+        : t("No face in view any more");
       case "person": return personSentence(v);
-      case "reid": return "Person #" + v.id + " is back: they look like the person seen before (appearance match " + Math.round(100 * v.confidence) + "%, not identity)";
-      case "crossing": return "Person #" + (o.subject || "").replace("track:", "") + " went " + v.direction + " (" + v["in"] + " in, " + v.out + " out so far)";
-      case "plate": return v.count ? plural(v.count, "licence plate", "licence plates") + " in view" : "No licence plate in view any more";
-      case "sound_level": return "Sound level " + v.dbfs + " dBFS, about " + v.spl_db + " dB SPL (loudest moment " + v.peak_dbfs + " dBFS)";
-      case "voice": return "Someone spoke for " + v.duration_s + " s" + (v.pitch_hz ? ", voice pitch " + Math.round(v.pitch_hz) + " Hz: " + v.claimed : "");
-      case "speech_minute": return "In the last minute: " + v.speaking_s + " s of speech in " + plural(v.turns, "turn", "turns");
-      case "loud_event": return "A loud sound: probably a " + v.label + " (" + v.peak_dbfs + " dBFS, " + v.duration_ms + " ms)";
-      case "keyword": return "Heard the word \u201c" + v.word + "\u201d";
-      case "audio_clip": return "Kept a " + v.duration_s + " s recording of speech";
-      case "presence": return v.present ? "Someone is here, according to " + v.agree.map((s) => SENSOR_NAMES[s] || s).join(" and ") : "Nobody is here, all sensors agree";
-      case "light": return v.on ? "The lights are on (level " + v.level + ")" : "The lights are off (level " + v.level + ")";
-      case "health": return "The kit runs at " + v.temperature_c + " \u00b0C, load " + v.load_1m;
-      case "pir": return v.motion ? "The infrared sensor feels someone moving" : "The infrared sensor feels no one";
-      case "distance": return "The nearest person or object is " + v.metres + " m away";
+      case "reid": return t("Person #{id} is back: they look like someone seen before (appearance match {p}%, not identity)", { id: v.id, p: Math.round(100 * v.confidence) });
+      case "crossing": return t("Person #{id} went {direction} ({in} in, {out} out so far)", { id: (o.subject || "").replace("track:", ""), direction: DIRECTIONS[v.direction] || v.direction, "in": v["in"], out: v.out });
+      case "plate": return v.count ? t("Licence plates in view: {n}", { n: v.count }) : t("No licence plate in view any more");
+      case "sound_level": return t("Sound level {dbfs} dBFS, about {spl} dB SPL (loudest moment {peak} dBFS)", { dbfs: v.dbfs, spl: v.spl_db, peak: v.peak_dbfs });
+      case "voice": return v.pitch_hz
+        ? t("Someone spoke for {s} s, voice pitch {hz} Hz: {claim}", { s: v.duration_s, hz: Math.round(v.pitch_hz), claim: t(v.claimed) })
+        : t("Someone spoke for {s} s", { s: v.duration_s });
+      case "speech_minute": return t("In the last minute: {s} s of speech, in {n} turns", { s: v.speaking_s, n: v.turns });
+      case "loud_event": return t("A loud sound: probably a {label} ({dbfs} dBFS, {ms} ms)", { label: t(v.label), dbfs: v.peak_dbfs, ms: v.duration_ms });
+      case "keyword": return t("Heard the word \u201c{word}\u201d", { word: v.word });
+      case "audio_clip": return t("Kept a {s} s recording of speech", { s: v.duration_s });
+      case "presence": return v.present
+        ? t("Someone is here, according to {sensors}", { sensors: v.agree.map((s) => SENSOR_NAMES[s] || s).join(", ") })
+        : t("Nobody is here, all sensors agree");
+      case "light": return v.on ? t("The lights are on (level {level})", { level: v.level }) : t("The lights are off (level {level})", { level: v.level });
+      case "health": return t("The kit runs at {c} \u00b0C, load {load}", { c: v.temperature_c, load: v.load_1m });
+      case "pir": return v.motion ? t("The infrared sensor feels someone moving") : t("The infrared sensor feels no one");
+      case "distance": return t("The nearest person or object is {m} m away", { m: v.metres });
+      case "snapshot": return t("Kept a picture of person #{id}", { id: (o.subject || "").replace("track:", "") });
+      case "correlation": return t("A phone was linked to person #{id}", { id: (v.track || "").replace("track:", "") });
       default: return (kinds[o.kind] ? kinds[o.kind].title : o.kind) + ": " + JSON.stringify(v);
     }
   }
 
   function personSentence(v) {
-    const who = "Person #" + v.id;
-    if (v.state === "new") return who + " appeared";
-    const time = Math.round(v.dwell_s) + " s";
-    if (v.state === "left") return who + " left after " + time + (v.looked ? ", having looked at the camera " + plural(v.looked, "time", "times") : "");
-    let text = who + " has been here " + time;
-    if (v.direction !== "standing") text += ", walking " + v.direction;
-    if (v.looked) text += ", looked at the camera " + plural(v.looked, "time", "times");
-    if (v.looking) text += ", and is looking now";
-    if (v.smiling) text += ", smiling";
+    if (v.state === "new") return t("Person #{id} appeared", { id: v.id });
+    const values = { id: v.id, s: Math.round(v.dwell_s), n: v.looked || 0, direction: DIRECTIONS[v.direction] || v.direction };
+    if (v.state === "left") return t("Person #{id} left after {s} s; looked at the camera {n} times", values);
+    let text = t("Person #{id} has been here {s} s, looked at the camera {n} times", values);
+    if (v.direction !== "standing") text += t(", walking {direction}", values);
+    if (v.looking) text += t(", and is looking now");
+    if (v.smiling) text += t(", smiling");
     return text;
   }
 
@@ -75,21 +85,21 @@
 
   function showNow(now) {
     if (now.face) setText("c-faces", String(now.face.value.count));
-    if (now.motion) setText("c-motion", now.motion.value.boxes.length ? (100 * now.motion.value.area).toFixed(1) + "%" : "still");
-    if (now.pir) setText("c-pir", now.pir.value.motion ? "someone" : "no one");
+    if (now.motion) setText("c-motion", now.motion.value.boxes.length ? (100 * now.motion.value.area).toFixed(1) + "%" : t("still"));
+    if (now.pir) setText("c-pir", now.pir.value.motion ? t("someone") : t("no one"));
     if (now.distance) setText("c-distance", now.distance.value.metres + " m");
   }
 
   function showStatus(s) {
     showNow(s.now || {});
-    if (s.presence) setText("c-presence", s.presence.present ? "yes: " + s.presence.agree.join(", ") : "no");
+    if (s.presence) setText("c-presence", s.presence.present ? t("yes") + ": " + s.presence.agree.map((x) => SENSOR_NAMES[x] || x).join(", ") : t("no"));
     const sensors = s.sensors || {};
     const state = (key) => sensors[key] || { state: "failed" };
-    const failed = (key) => state(key).state !== "ok" ? (state(key).state === "off" ? "off" : "not working") : null;
-    setText("c-light", failed("light") || (state("light").on ? "on" : "off") + " (" + state("light").level + ")" +
-      (state("light").on_since ? ", since " + clock(state("light").on_since) : ""));
-    setText("c-temp", failed("temperature") || state("temperature").celsius + " \u00b0C, load " + (state("load").load_1m ?? "?"));
-    setText("c-led", failed("led") || (state("led").on ? "on" : "off"));
+    const failed = (key) => state(key).state !== "ok" ? (state(key).state === "off" ? t("off") : t("not working")) : null;
+    setText("c-light", failed("light") || (state("light").on ? t("on") : t("off")) + " (" + state("light").level + ")" +
+      (state("light").on_since ? t(", since {time}", { time: clock(state("light").on_since) }) : ""));
+    setText("c-temp", failed("temperature") || t("{c} \u00b0C, load {load}", { c: state("temperature").celsius, load: state("load").load_1m ?? "?" }));
+    setText("c-led", failed("led") || (state("led").on ? t("on") : t("off")));
     if (failed("pir")) setText("c-pir", failed("pir"));
     if (failed("distance")) setText("c-distance", failed("distance"));
     if (s.vision) {
@@ -99,11 +109,11 @@
     const mic = s.microphone;
     if (mic && mic.level_dbfs !== null) {
       setText("c-sound", mic.level_dbfs.toFixed(0) + " dBFS");
-      setText("c-speaking", mic.speaking ? "yes" : "no");
+      setText("c-speaking", mic.speaking ? t("yes") : t("no"));
       setText("c-pitch", mic.pitch_hz ? mic.pitch_hz + " Hz" : "–");
       setText("c-talk", mic.this_minute.speaking_s + " s");
-      setText("audio-kept", mic.seconds_analysed.toFixed(0) + " s of sound analysed and thrown away; " + mic.seconds_stored + " s kept" +
-        (mic.recording ? "" : " (recording is off)") + ". The spectrum is shown live and never stored.");
+      setText("audio-kept", t("{analysed} s of sound analysed and thrown away; {kept} s kept.", { analysed: mic.seconds_analysed.toFixed(0), kept: mic.seconds_stored }) +
+        " " + t("The spectrum is shown live and never stored."));
       const words = $("words-heard");
       if (words && mic.words.heard.length) setText("words-heard", mic.words.heard.map((w) => w.word).join(" "));
     }
@@ -121,15 +131,15 @@
     if (!note) return;
     if (cam.state !== "running" && cam.state !== "starting") {
       note.hidden = false;
-      setText("camera-note", "Camera " + cam.name + " " + cam.state + " since " + clock(cam.since) + (cam.error ? ": " + cam.error : ""));
+      setText("camera-note", t("Camera {name} {state} since {time}", { name: cam.name, state: t(cam.state), time: clock(cam.since) }) + (cam.error ? ": " + cam.error : ""));
     } else if (note.dataset.full !== "1") {
       note.hidden = true;
     }
     const recording = Object.entries(s.sources).filter(([, src]) => src.state === "running" || src.state === "degraded");
     $("recording").classList.toggle("off", recording.length === 0);
     setText("recording-text", recording.length
-      ? "Recording: " + recording.map(([key, src]) => key + " (" + src.kind + ")").join(", ")
-      : "Not recording anything");
+      ? t("Recording:") + " " + recording.map(([key, src]) => t(key) + " (" + t(src.kind) + ")").join(", ")
+      : t("Not recording anything"));
   }
 
   // The scrolling spectrogram: each column is 0.1 s; bands low to high, bottom to top; brighter is louder.
@@ -156,7 +166,7 @@
   let source = null;
   function connect() {
     source = new EventSource("/events");
-    source.addEventListener("open", () => setText("feed-state", "Live: new observations appear at the top."));
+    source.addEventListener("open", () => setText("feed-state", t("Live: new observations appear at the top.")));
     source.addEventListener("observation", (e) => {
       const o = JSON.parse(e.data);
       addToFeed(o);
@@ -165,7 +175,7 @@
     source.addEventListener("status", (e) => showStatus(JSON.parse(e.data)));
     source.addEventListener("spectrum", (e) => drawSpectrum(JSON.parse(e.data)));
     source.addEventListener("error", () => {
-      setText("feed-state", "The live feed dropped; reconnecting…");
+      setText("feed-state", t("The live feed dropped; reconnecting…"));
       if (source.readyState === EventSource.CLOSED) setTimeout(connect, 5000);  // e.g. too many viewers
     });
   }
@@ -178,7 +188,7 @@
     const note = $("camera-note");
     note.dataset.full = "1";
     note.hidden = false;
-    setText("camera-note", "The camera view is not available right now (the kit may be busy or restarting); retrying…");
+    setText("camera-note", t("The camera view is not available right now (the kit may be busy or restarting); retrying…"));
     setTimeout(() => { img.src = streamUrl + (streamUrl.includes("?") ? "&" : "?") + "retry=" + Date.now(); }, 5000);
   });
   img.addEventListener("load", () => { $("camera-note").dataset.full = "0"; });

@@ -49,7 +49,7 @@ def logout():
 def forget():
     require_admin()
     result = current_app.extensions["kit"].forget_everything()
-    session["message"] = f"Everything was erased: {result['total']} items."
+    session["message"] = "Everything stored was erased." if result["total"] else "There was nothing to erase."
     return redirect(url_for("admin.page"), code=303)
 
 
