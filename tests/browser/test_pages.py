@@ -1,0 +1,78 @@
+"""Every page, at a phone's size and the kiosk's: screenshots saved and checked, contrast, keyboard."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PageWatch, save
+
+PAGES = ["/", "/data", "/you", "/admin", "/kiosk"]
+SIZES = {"phone": {"width": 390, "height": 844}, "kiosk": {"width": 1920, "height": 1080}}
+
+# WCAG 2 contrast of every piece of text against the background behind it.
+CONTRAST = """() => {
+  const lum = (rgb) => {
+    const [r, g, b] = rgb.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const parse = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const background = (el) => {
+    for (; el; el = el.parentElement) {
+      const c = parse(getComputedStyle(el).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0.9)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const failures = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own || el.closest("svg, [hidden]") || !el.getClientRects().length) continue;
+    const style = getComputedStyle(el);
+    const fg = parse(style.color).slice(0, 3), bg = background(el);
+    const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+    const ratio = (a + 0.05) / (b + 0.05);
+    const large = parseFloat(style.fontSize) >= 24 || (parseFloat(style.fontSize) >= 18.6 && style.fontWeight >= 700);
+    if (ratio < (large ? 3 : 4.5)) failures.push(el.tagName + " '" + el.textContent.trim().slice(0, 30) + "' " + ratio.toFixed(2));
+  }
+  return failures;
+}"""
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_every_page_renders_legibly_without_errors(live_url, browser, size):
+    context = browser.new_context(viewport=SIZES[size], is_mobile=size == "phone", has_touch=size == "phone")
+    page = context.new_page()
+    watch = PageWatch(page)
+    try:
+        for path in PAGES:
+            page.goto(live_url + path)
+            expect(page.locator("h1")).to_be_visible()
+            shot = save(page, f"{size}-{path.strip('/') or 'live'}")
+            from PIL import Image
+            with Image.open(shot) as image:
+                colours = image.convert("RGB").resize((64, 64)).getcolors(4096)
+            assert colours and len(colours) > 8, f"{path} looks blank"
+            assert page.evaluate(CONTRAST) == [], f"text too faint on {path}"
+        assert watch.errors == [] and watch.offsite() == []
+    finally:
+        context.close()
+
+
+def test_the_pages_work_with_the_keyboard_alone(live_url, phone):
+    page, watch = phone
+    page.goto(live_url + "/you")
+    for _ in range(60):                     # Tab until "Forget me" has the focus
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.classList.contains('danger')"):
+            break
+    else:
+        pytest.fail("the Forget me button cannot be reached with Tab")
+    outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("none", ""), "the focused control shows where the focus is"
+    page.keyboard.press("Enter")
+    expect(page.locator("[role=status]")).to_be_visible()
+    page.goto(live_url + "/data")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.tagName") == "A", "the first Tab lands on a link"
+    assert watch.errors == []
