@@ -43,7 +43,7 @@ class FrameHub:
         self._frame: Frame | None = None
         self._closed = False
         self._jpeg_lock = threading.Lock()
-        self._jpeg: dict[str, tuple[int, bytes]] = {}
+        self._jpeg: dict[str, tuple[int, float, bytes]] = {}
         self.encodes = 0
 
     def publish(self, image: np.ndarray, *, ts: float | None = None, grey: np.ndarray | None = None) -> Frame:
@@ -72,13 +72,18 @@ class FrameHub:
 
     def jpeg(self, view: str = "public") -> tuple[int, bytes]:
         """(index, JPEG) of the latest frame in *view*, encoded on the first request only."""
+        index, _, data = self.jpeg_with_time(view)
+        return index, data
+
+    def jpeg_with_time(self, view: str = "public") -> tuple[int, float, bytes]:
+        """(index, capture time, JPEG) of the latest frame in *view*."""
         frame = self._frame
         if frame is None:
-            return 0, b""
+            return 0, 0.0, b""
         with self._jpeg_lock:
             cached = self._jpeg.get(view)
             if cached is None or cached[0] != frame.index:
-                cached = self._jpeg[view] = (frame.index, self._encode(frame, view))
+                cached = self._jpeg[view] = (frame.index, frame.ts, self._encode(frame, view))
                 self.encodes += 1
             return cached
 

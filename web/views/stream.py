@@ -20,7 +20,7 @@ bp = Blueprint("stream", __name__)
 
 BOUNDARY = b"frame"
 STATUS_EVERY_S = 1.0
-SPECTRUM_EVERY_S = 0.25
+SPECTRUM_EVERY_S = 0.5
 KEEPALIVE_S = 15.0
 
 
@@ -59,10 +59,8 @@ def mjpeg():
                 if not pacer.ready():     # the viewer has not read the last one yet: skip this frame
                     last = frame.index
                     continue
-                last, jpeg = kit.frames.jpeg(view)
-                yield (b"--" + BOUNDARY + b"\r\nContent-Type: image/jpeg\r\nContent-Length: "
-                       + str(len(jpeg)).encode() + b"\r\nX-Frame-Time: " + f"{frame.ts:.3f}".encode()
-                       + b"\r\n\r\n" + jpeg + b"\r\n")
+                last, part = _part(kit, view)
+                yield part
         finally:
             slots.release()
 
@@ -139,6 +137,23 @@ def events():
 
     return Response(stream(), mimetype="text/event-stream",
                     headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+_part_lock = threading.Lock()
+_parts: dict[tuple[int, str], tuple[int, bytes]] = {}
+
+
+def _part(kit, view: str) -> tuple[int, bytes]:
+    """The latest frame as one multipart part, headers and all: built once, sent to every viewer."""
+    index, ts, jpeg = kit.frames.jpeg_with_time(view)
+    key = (id(kit), view)
+    with _part_lock:
+        cached = _parts.get(key)
+        if cached is None or cached[0] != index:
+            cached = _parts[key] = (index, b"--" + BOUNDARY + b"\r\nContent-Type: image/jpeg\r\nContent-Length: "
+                                    + str(len(jpeg)).encode() + b"\r\nX-Frame-Time: " + f"{ts:.3f}".encode()
+                                    + b"\r\n\r\n" + jpeg + b"\r\n")
+        return cached
 
 
 _status_lock = threading.Lock()
