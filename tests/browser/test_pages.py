@@ -33,7 +33,8 @@ CONTRAST = """() => {
     const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
     const ratio = (a + 0.05) / (b + 0.05);
     const large = parseFloat(style.fontSize) >= 24 || (parseFloat(style.fontSize) >= 18.6 && style.fontWeight >= 700);
-    if (ratio < (large ? 3 : 4.5)) failures.push(el.tagName + " '" + el.textContent.trim().slice(0, 30) + "' " + ratio.toFixed(2));
+    const text = el.textContent.trim().slice(0, 30);
+    if (ratio < (large ? 3 : 4.5)) failures.push(el.tagName + " '" + text + "' " + ratio.toFixed(2));
   }
   return failures;
 }"""
