@@ -26,6 +26,14 @@ ROOT = Path(__file__).resolve().parents[1]
 TICK = os.sysconf("SC_CLK_TCK")
 
 
+def phone_socket(port: int) -> socket.socket:
+    """A connection that behaves like a phone's over Wi-Fi: 1460-byte segments, not loopback's 64 KB."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 1460)
+    sock.connect(("127.0.0.1", port))
+    return sock
+
+
 class Viewer(threading.Thread):
     def __init__(self, port: int, stop: threading.Event, *, pause_s: float = 0.0) -> None:
         super().__init__(daemon=True)
@@ -38,7 +46,7 @@ class Viewer(threading.Thread):
     def run(self) -> None:
         events = threading.Thread(target=self._events, daemon=True)
         events.start()
-        with socket.create_connection(("127.0.0.1", self.port)) as sock:
+        with phone_socket(self.port) as sock:
             sock.sendall(b"GET /stream.mjpg HTTP/1.1\r\nHost: bench\r\n\r\n")
             buffer = b""
             while not self.stop.is_set():
