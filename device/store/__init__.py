@@ -345,6 +345,11 @@ class Store:
     def dwell_times(self) -> list[float]:
         return [r[0] for r in self._reader().execute("SELECT dwell_s FROM tracks WHERE dwell_s IS NOT NULL")]
 
+    def visitor(self, subject: str) -> dict[str, Any] | None:
+        """One phone's row of the visitors table, or None."""
+        row = self._reader().execute("SELECT * FROM visitors WHERE subject = ?", (subject,)).fetchone()
+        return dict(row) if row else None
+
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
 

@@ -20,8 +20,7 @@ GUESS_EVERY_S = 300
 
 
 def _details(kit, subject: str) -> tuple[dict | None, dict]:
-    _, rows = kit.store.side_rows("visitors", limit=10_000)
-    mine = next((r for r in rows if r["subject"] == subject), None)
+    mine = kit.store.visitor(subject)
     return mine, json.loads(mine["details"]) if mine else {}
 
 
