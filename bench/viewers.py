@@ -50,7 +50,8 @@ class Viewer(threading.Thread):
             sock.sendall(b"GET /stream.mjpg HTTP/1.1\r\nHost: bench\r\n\r\n")
             buffer = b""
             while not self.stop.is_set():
-                data = sock.recv(65536)
+                # A slow reader takes little at a time from its socket, so what it has not read stays there.
+                data = sock.recv(4096 if self.pause_s else 65536)
                 if not data:
                     return
                 buffer += data

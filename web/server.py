@@ -20,8 +20,10 @@ logger = logging.getLogger(__name__)
 
 SEND_BUFFER_BYTES = 16 * 1024    # a frame is 20-40 KB: our side never holds a whole one back
 SOCKET_KEY = "awareness_kit.socket"
-_TCP_INFO_SIZE = 148
-_UNACKED, _NOTSENT = 24, 144        # offsets of tcpi_unacked and tcpi_notsent_bytes in Linux's struct tcp_info
+_TCP_INFO_SIZE = 232
+# Offsets in Linux's struct tcp_info (linux/tcp.h): tcpi_unacked, tcpi_notsent_bytes, and tcpi_snd_wnd, the
+# window the viewer advertises, which grows back as it reads (Linux 6.2 and later; older kernels skip it).
+_UNACKED, _NOTSENT, _SND_WND = 24, 144, 228
 
 
 class _Gateway(wsgi.Gateway_10):
@@ -34,17 +36,32 @@ class _Gateway(wsgi.Gateway_10):
 
 
 class FramePacer:
-    """Whether a viewer's connection has delivered what it was sent, so that a new frame goes out fresh.
+    """Whether a viewer has taken in what it was sent, so that a new frame goes out fresh.
 
-    A phone on a slow link would otherwise have frames queue up in our socket and on the way; a frame is
-    sent only when everything sent before is delivered and acknowledged (Linux's TCP_INFO), and otherwise
-    skipped for this viewer: a newer one follows. What the phone's own receive buffer holds unread is out
-    of the server's reach (bench/viewers.py measures it).
+    A slow viewer would otherwise have frames queue up in our socket, on the way, and in its own receive
+    buffer, where the server cannot recall them. So a frame is sent only when everything sent before is
+    delivered and acknowledged, and the viewer's advertised window is back within half a frame of its
+    widest, meaning it has read what it had (Linux's TCP_INFO); otherwise the frame is skipped for this
+    viewer and a newer one follows. bench/viewers.py measures the age of what a slow reader gets.
     """
 
     def __init__(self, sock: socket.socket | None) -> None:
         self.sock = sock
         self.skipped = 0
+        self.widest = 0
+        self.last_size = 0
+        if sock is not None:
+            # A viewer tells its window only when it acknowledges something; while we hold frames back,
+            # a keepalive probe every second makes it tell us again.
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 1)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 1)
+            except OSError:
+                pass
+
+    def sent(self, size: int) -> None:
+        self.last_size = size
 
     def ready(self) -> bool:
         if self.sock is None:
@@ -56,6 +73,11 @@ class FramePacer:
         unacked = int.from_bytes(info[_UNACKED:_UNACKED + 4], "little")
         notsent = int.from_bytes(info[_NOTSENT:_NOTSENT + 4], "little") if len(info) >= _NOTSENT + 4 else 0
         ready = unacked == 0 and notsent == 0
+        if len(info) >= _SND_WND + 4:
+            # It has read what it was sent when its window is back within half a frame of its widest.
+            window = int.from_bytes(info[_SND_WND:_SND_WND + 4], "little")
+            self.widest = max(self.widest, window)
+            ready = ready and window >= self.widest - self.last_size // 2
         if not ready:
             self.skipped += 1
         return ready

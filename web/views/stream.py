@@ -60,6 +60,7 @@ def mjpeg():
                     last = frame.index
                     continue
                 last, part = _part(kit, view)
+                pacer.sent(len(part))
                 yield part
         finally:
             slots.release()
