@@ -6,8 +6,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the test suite uses: a real browser, PortAudio for sounddevice, fonts for screenshots,
-# PulseAudio for a virtual microphone, flite to speak test sentences into it.
-TEST_DEBS := chromium libportaudio2 fonts-dejavu-core pulseaudio pulseaudio-utils libasound2-plugins flite
+# PulseAudio for a virtual microphone, flite to speak test sentences into it, systemd-analyze for the units.
+TEST_DEBS := chromium libportaudio2 fonts-dejavu-core pulseaudio pulseaudio-utils libasound2-plugins flite systemd
 ARGS ?=
 
 .PHONY: run test lint bench clean

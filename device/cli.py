@@ -17,6 +17,7 @@ from pathlib import Path
 from device import __version__
 from device.config import Config, load_config
 from device.errors import ConfigError, KitError
+from device.notify import Notifier
 
 logger = logging.getLogger("awareness-kit")
 
@@ -185,7 +186,12 @@ def run(config: Config) -> int:
     if new_pin:
         print(f"awareness-kit: the admin PIN is {new_pin} (shown on the kiosk screen too; "
               "`awareness-kit admin reset-pin` makes a new one)", flush=True)
-    stop.wait()
+    notifier = Notifier(os.environ)
+    notifier.ready(f"serving the dashboard on port {server.port}")
+    while not stop.wait(notifier.interval_s):
+        if server.alive:           # a wedged web server stops the pings, and systemd restarts the kit
+            notifier.watchdog()
+    notifier.stopping()
     logger.info("stopping")
     kit.stop()        # ends every live stream too, so the server's threads are free at once
     server.stop()

@@ -110,6 +110,10 @@ class Server:
         return self
 
     @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() and bool(self._server.ready)
+
+    @property
     def port(self) -> int:
         return self._server.bind_addr[1]
 

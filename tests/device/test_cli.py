@@ -138,3 +138,30 @@ def test_reset_pin_prints_a_new_pin_that_works(tmp_path, capsys):
     assert main(["admin", "reset-pin", "--data-dir", str(tmp_path)]) == 0
     pin = re.search(r"new admin PIN is (\d{6})", capsys.readouterr().out).group(1)
     assert AdminPin(tmp_path).verify(pin)
+
+
+def test_systemd_hears_ready_watchdog_and_stopping(tmp_path):
+    """Type=notify: READY=1 once serving, WATCHDOG=1 from the main loop, STOPPING=1 on SIGTERM."""
+    import socket as sockets
+
+    address = str(tmp_path / "notify")
+    with sockets.socket(sockets.AF_UNIX, sockets.SOCK_DGRAM) as listener:
+        listener.bind(address)
+        listener.settimeout(15)
+        env = {**os.environ, "NOTIFY_SOCKET": address, "WATCHDOG_USEC": "400000"}
+        with subprocess.Popen([sys.executable, "-m", "device", "run", "--camera", "simulated", "--mic", "simulated",
+                               "--sensors", "simulated", "--port", "0", "--host", "127.0.0.1",
+                               "--data-dir", str(tmp_path / "data")],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as process:
+            try:
+                first = listener.recv(1024).decode()
+                assert first.startswith("READY=1\nSTATUS=serving the dashboard on port ")
+                assert [listener.recv(1024) for _ in range(3)] == [b"WATCHDOG=1"] * 3
+                process.send_signal(signal.SIGTERM)
+                while (message := listener.recv(1024)) == b"WATCHDOG=1":
+                    pass
+                assert message == b"STOPPING=1"
+                assert process.wait(10) == 0
+            finally:
+                if process.poll() is None:
+                    process.kill()
