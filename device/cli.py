@@ -67,6 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--kind", metavar="KIND", help="only this kind of observation (see /api/kinds)")
     export.add_argument("--output", "-o", type=Path, metavar="FILE", help="write here instead of standard output")
 
+    check = commands.add_parser(
+        "check", help="check camera, microphone, sensors, disk, temperature, clock and service",
+        description="Check that everything the kit needs is here and working. Each line says OK, PROBLEM (with "
+                    "how to fix it) or SKIP; the exit status is 1 when there is a problem.")
+    check.add_argument("--config", type=Path, metavar="FILE", help="TOML config file (the installed kit uses "
+                                                                   "/etc/awareness-kit/config.toml)")
+    check.add_argument("--camera", metavar="SOURCE", help="as for run")
+    check.add_argument("--mic", metavar="SOURCE", help="as for run")
+    check.add_argument("--sensors", metavar="SOURCE", choices=["auto", "simulated", "gpio"], help="as for run")
+    check.add_argument("--data-dir", metavar="DIR", help="as for run")
+
     admin = commands.add_parser("admin", help="administer the kit on the device itself")
     admin_commands = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
     reset = admin_commands.add_parser("reset-pin", help="make a new admin PIN and print it (the old one stops working)")
@@ -116,6 +127,25 @@ def export_command(args: argparse.Namespace, environ: dict[str, str]) -> int:
     else:
         export(store, sys.stdout, fmt=args.format, since=since, kind=args.kind)
     return 0
+
+
+def check_command(args: argparse.Namespace, environ: dict[str, str]) -> int:
+    from device.check import run_checks
+
+    config = _data_dir_config(args, environ)
+    for flag, section, value in (("--camera", "camera", args.camera), ("--mic", "mic", args.mic),
+                                 ("--sensors", "sensors", args.sensors)):
+        if value is not None:
+            try:
+                config = config.replace(section, source=value)
+            except ConfigError as exc:
+                raise ConfigError(f"{flag} {str(exc).split(' = ', 1)[1]}") from None
+    results = run_checks(config)
+    for result in results:
+        print(result.line())
+    problems = sum(r.state == "PROBLEM" for r in results)
+    print(f"{problems} problem(s)" if problems else "everything is ready")
+    return 1 if problems else 0
 
 
 def admin_command(args: argparse.Namespace, environ: dict[str, str]) -> int:
@@ -209,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
             return export_command(args, dict(os.environ))
         if args.command == "admin":
             return admin_command(args, dict(os.environ))
+        if args.command == "check":
+            return check_command(args, dict(os.environ))
         config = config_from_args(args, dict(os.environ))
         return run(config)
     except KitError as exc:
