@@ -15,12 +15,16 @@ INSTALLED_BINARY = "/opt/awareness-kit/venv/bin/awareness-kit"
 
 
 def with_stub_binary(unit: Path, tmp_path: Path) -> Path:
-    """The unit as installed, but its program at a stub path (the real one exists only after install.sh)."""
-    stub = tmp_path / "awareness-kit"
-    stub.write_text("#!/bin/sh\n")
-    stub.chmod(0o755)
+    """The unit as installed, but its programs at stub paths (the kit exists only after install.sh, and
+    Chromium only on the Pi)."""
+    text = unit.read_text()
+    for program in (INSTALLED_BINARY, "/usr/bin/chromium-browser", "/usr/bin/curl"):
+        stub = tmp_path / Path(program).name
+        stub.write_text("#!/bin/sh\n")
+        stub.chmod(0o755)
+        text = text.replace(program, str(stub))
     copy = tmp_path / unit.name
-    copy.write_text(unit.read_text().replace(INSTALLED_BINARY, str(stub)))
+    copy.write_text(text)
     return copy
 
 
@@ -51,3 +55,21 @@ def test_the_hardening_still_reaches_camera_microphone_and_gpio():
     for device in ("char-video4linux", "char-media", "char-alsa", "char-gpiochip", "/dev/dma_heap/"):
         assert f"DeviceAllow={device}" in service
     assert "SupplementaryGroups=video audio gpio" in service and "AmbientCapabilities=CAP_NET_BIND_SERVICE" in service
+
+
+def test_the_kiosk_restarts_chromium_on_the_kit_s_own_kiosk_page():
+    kiosk = (UNITS / "awareness-kit-kiosk.service").read_text()
+    assert "--kiosk" in kiosk and "--ozone-platform=wayland" in kiosk and "http://127.0.0.1/kiosk" in kiosk
+    assert "Restart=always" in kiosk and "WantedBy=graphical-session.target" in kiosk
+
+
+def test_the_avahi_and_hotspot_files_are_well_formed():
+    import configparser
+    import xml.etree.ElementTree as ElementTree
+
+    service = ElementTree.parse(UNITS / "avahi.xml").getroot()
+    assert service.find("service/type").text == "_http._tcp" and service.find("service/port").text == "80"
+    hotspot = configparser.ConfigParser(comment_prefixes=("#",))
+    hotspot.read(UNITS / "hotspot.nmconnection")
+    assert hotspot["wifi"]["mode"] == "ap" and hotspot["ipv4"]["method"] == "shared"
+    assert hotspot["wifi-security"]["key-mgmt"] == "wpa-psk"
