@@ -23,7 +23,8 @@ STUBS = {
     "useradd": 'echo "${@: -1}:" >> "$AK_ROOT/stub/passwd"',
     "usermod": 'echo "$2" >> "$AK_ROOT/stub/groups"',
     "userdel": 'sed -i "/^$1:/d" "$AK_ROOT/stub/passwd"',
-    "id": 'if [ "$1" = -nG ]; then cat "$AK_ROOT/stub/groups" 2>/dev/null | tr "\\n" " "; else exec /usr/bin/id "$@"; fi',
+    "id": 'if [ "$1" = -nG ]; then cat "$AK_ROOT/stub/groups" 2>/dev/null | tr "\\n" " ";'
+          ' else exec /usr/bin/id "$@"; fi',
     "python3": 'venv="${@: -1}"; mkdir -p "$venv/bin"; printf "#!/bin/sh\\n" > "$venv/bin/python";'
                ' printf "#!/bin/sh\\necho pip \\"\\$@\\" >> \\"$AK_ROOT/stub/calls\\"\\n" > "$venv/bin/pip";'
                ' chmod +x "$venv/bin/python" "$venv/bin/pip"',
