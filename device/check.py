@@ -70,10 +70,10 @@ def sensors(config: Config) -> list[Result]:
     if not glob.glob("/dev/gpiochip*"):
         return [Result("sensors", "PROBLEM", "no GPIO header (/dev/gpiochip* is missing): on a Raspberry Pi only, "
                        "or set [sensors] source = \"simulated\"")]
-    from device.sensors import SensorBoard, _real_factory
+    from device.sensors import SensorBoard, real_factory
 
     try:
-        factory = _real_factory(required=True)
+        factory = real_factory(required=True)
     except Exception as exc:
         return [Result("sensors", "PROBLEM", str(exc))]
     board = SensorBoard(config.sensors, lambda obs: None, pin_factory=factory, name="gpio", real=True)

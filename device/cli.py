@@ -9,7 +9,6 @@ import argparse
 import logging
 import os
 import signal
-import socket
 import sys
 import threading
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 from device import __version__
 from device.config import Config, load_config
 from device.errors import ConfigError, KitError
+from device.network import lan_address
 from device.notify import Notifier
 
 logger = logging.getLogger("awareness-kit")
@@ -174,17 +174,6 @@ def config_from_args(args: argparse.Namespace, environ: dict[str, str]) -> Confi
     return config
 
 
-def _lan_address() -> str | None:
-    """This machine's address on the local network (a UDP connect sends no packet)."""
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.connect(("10.255.255.255", 1))
-            address = probe.getsockname()[0]
-            return None if address.startswith("127.") else address
-    except OSError:
-        return None
-
-
 def run(config: Config) -> int:
     from device.kit import Kit
     from web import create_app
@@ -207,7 +196,7 @@ def run(config: Config) -> int:
         kit.stop()
         raise
     urls = [f"http://127.0.0.1:{server.port}/"]
-    lan = _lan_address()
+    lan = lan_address()
     if config.web.host in ("0.0.0.0", "::") and lan:
         urls.append(f"http://{lan}:{server.port}/ (phones on this network)")
     elif config.web.host not in ("0.0.0.0", "::", "127.0.0.1"):

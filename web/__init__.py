@@ -96,7 +96,3 @@ def create_app(kit: Any, test_config: dict[str, Any] | None = None) -> Flask:
         return response
 
     return app
-
-
-def kit_of(app: Flask) -> Any:
-    return app.extensions["kit"]

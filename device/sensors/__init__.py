@@ -283,7 +283,7 @@ def open_sensors(spec: str, config: SensorsConfig, *, publish: Callable[[Observa
     """The sensor board for *spec*, and the stimuli driving its pins when it is simulated."""
     factory = None
     if spec in ("auto", "gpio"):
-        factory = _real_factory(required=spec == "gpio")
+        factory = real_factory(required=spec == "gpio")
     if factory is not None:
         return SensorBoard(config, publish, pin_factory=factory, name="gpio", real=True), None
     from gpiozero.pins.mock import MockFactory
@@ -295,7 +295,7 @@ def open_sensors(spec: str, config: SensorsConfig, *, publish: Callable[[Observa
     return board, stimuli
 
 
-def _real_factory(*, required: bool) -> Any:
+def real_factory(*, required: bool) -> Any:
     """gpiozero's lgpio factory when this machine has a GPIO header, else None (or an error if required)."""
     from device.errors import DeviceUnavailable
 

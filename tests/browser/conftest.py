@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -54,15 +55,23 @@ class PageWatch:
         return [u for u in self.requests if urlparse(u).hostname != "127.0.0.1" and not u.startswith("data:")]
 
 
+@contextmanager
+def watched_page(browser, **options):
+    """A page in a fresh browser context (options: viewport, user agent, locale...), with its PageWatch."""
+    context = browser.new_context(**options)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        yield page, PageWatch(page)
+    finally:
+        context.close()
+
+
 @pytest.fixture
 def phone(browser):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    watch = PageWatch(page)
-    yield page, watch
-    context.close()
+    with watched_page(browser, viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                      has_touch=True) as (page, watch):
+        yield page, watch
 
 
 def save(page, name: str) -> Path:

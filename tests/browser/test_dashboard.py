@@ -7,7 +7,7 @@ import time
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import eventually, save
+from tests.browser.conftest import eventually, save, watched_page
 
 
 def camera_snapshot(page) -> bytes:
@@ -59,11 +59,7 @@ def test_the_data_page_lists_what_is_stored(live_url, phone, kit):
 
 def test_the_kiosk_fills_a_1920x1080_screen_and_shows_its_codes(live_url, browser, kit):
     kit.admin.reset()
-    context = browser.new_context(viewport={"width": 1920, "height": 1080})
-    page = context.new_page()
-    from tests.browser.conftest import PageWatch
-    watch = PageWatch(page)
-    try:
+    with watched_page(browser, viewport={"width": 1920, "height": 1080}) as (page, watch):
         page.goto(live_url + "/kiosk")
         expect(page.locator(".pin")).to_contain_text("Admin PIN")
         assert eventually(page, lambda: page.locator(".kiosk-join img").first.evaluate("i => i.naturalWidth") > 0)
@@ -74,21 +70,15 @@ def test_the_kiosk_fills_a_1920x1080_screen_and_shows_its_codes(live_url, browse
         path = save(page, "kiosk-1920")
         assert path.stat().st_size > 20_000
         assert watch.errors == [] and watch.offsite() == []
-    finally:
-        context.close()
 
 
 def test_you_shows_the_phones_own_data_escapes_what_it_sent_and_forgets(live_url, browser):
     agent = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) <img src=x onerror=alert(1)> "
              "Version/17.2 Mobile/15E148 Safari/604.1")
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                  user_agent=agent, locale="sr-Latn-RS", timezone_id="Europe/Belgrade")
-    page = context.new_page()
-    from tests.browser.conftest import PageWatch
-    watch = PageWatch(page)
-    dialogs = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    try:
+    with watched_page(browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                      user_agent=agent, locale="sr-Latn-RS", timezone_id="Europe/Belgrade") as (page, watch):
+        dialogs = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto(live_url + "/you")
         expect(page.locator("#f-time_zone")).to_have_text("Europe/Belgrade")
         expect(page.locator("#f-device")).to_have_text("iPhone")
@@ -103,8 +93,6 @@ def test_you_shows_the_phones_own_data_escapes_what_it_sent_and_forgets(live_url
         expect(page.locator("[role=status]")).to_contain_text("obrisano")
         assert dialogs == [], "nothing a visitor sent ran as script"
         assert watch.errors == [] and watch.offsite() == []
-    finally:
-        context.close()
 
 
 def test_the_language_switch_works_in_the_browser(live_url, phone):

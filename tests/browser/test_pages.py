@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PageWatch, save
+from tests.browser.conftest import save, watched_page
 
 PAGES = ["/", "/data", "/you", "/admin", "/kiosk"]
 SIZES = {"phone": {"width": 390, "height": 844}, "kiosk": {"width": 1920, "height": 1080}}
@@ -42,10 +42,8 @@ CONTRAST = """() => {
 
 @pytest.mark.parametrize("size", list(SIZES))
 def test_every_page_renders_legibly_without_errors(live_url, browser, size):
-    context = browser.new_context(viewport=SIZES[size], is_mobile=size == "phone", has_touch=size == "phone")
-    page = context.new_page()
-    watch = PageWatch(page)
-    try:
+    with watched_page(browser, viewport=SIZES[size], is_mobile=size == "phone",
+                      has_touch=size == "phone") as (page, watch):
         for path in PAGES:
             page.goto(live_url + path)
             expect(page.locator("h1")).to_be_visible()
@@ -56,8 +54,6 @@ def test_every_page_renders_legibly_without_errors(live_url, browser, size):
             assert colours and len(colours) > 8, f"{path} looks blank"
             assert page.evaluate(CONTRAST) == [], f"text too faint on {path}"
         assert watch.errors == [] and watch.offsite() == []
-    finally:
-        context.close()
 
 
 def test_the_pages_work_with_the_keyboard_alone(live_url, phone):

@@ -43,7 +43,7 @@ def test_temperature_clock_and_a_missing_video(tmp_path, config):
 def test_each_gpio_sensor_is_checked_and_a_broken_one_named(config, monkeypatch):
     factory = MockFactory()
     blocker = LED(config.sensors.pir_pin, pin_factory=factory)        # something else holds the PIR's pin
-    monkeypatch.setattr("device.sensors._real_factory", lambda required: factory)
+    monkeypatch.setattr("device.sensors.real_factory", lambda required: factory)
     monkeypatch.setattr(check.glob, "glob", lambda pattern: ["/dev/gpiochip0"])
     results = {r.name: r for r in check.sensors(config.replace("sensors", source="gpio"))}
     assert results["pir"].state == "PROBLEM" and "hardware.md" in results["pir"].detail

@@ -7,6 +7,7 @@ import io
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
+from device.network import lan_address
 from web.views.stream import LOCAL
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
@@ -25,9 +26,7 @@ def dashboard_url() -> str:
         return kit.config.kiosk.url
     host = request.host
     if host.split(":")[0] in ("127.0.0.1", "localhost", "::1", "[::1]"):
-        from device.cli import _lan_address
-
-        lan = _lan_address()
+        lan = lan_address()
         port = host.rsplit(":", 1)[1] if ":" in host else ""
         host = f"{lan}:{port}" if lan and port else (lan or host)
     return f"http://{host}/"

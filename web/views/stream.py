@@ -48,6 +48,7 @@ def mjpeg():
         return _busy("camera view", slots.limit)
 
     pacer = FramePacer(request.environ.get(SOCKET_KEY))
+    live = shared()
 
     def frames():
         last = 0
@@ -59,7 +60,7 @@ def mjpeg():
                 if not pacer.ready():     # the viewer has not read the last one yet: skip this frame
                     last = frame.index
                     continue
-                last, part = _part(kit, view)
+                last, part = live.part(view)
                 pacer.sent(len(part))
                 yield part
         finally:
@@ -109,10 +110,11 @@ def events():
     if not slots.acquire():
         return _busy("event feed", slots.limit)
     subscription = kit.observations.subscribe(maxsize=200)
+    live = shared()
 
     def stream():
         try:
-            yield "retry: 3000\n\n" + _status_event(kit)
+            yield "retry: 3000\n\n" + live.status_event()
             last_status = last_sent = time.monotonic()
             spectrum_after = kit.audio.spectrum[-1][0] if kit.audio is not None and kit.audio.spectrum else 0.0
             while not subscription.closed:
@@ -125,7 +127,7 @@ def events():
                         chunk += f"event: spectrum\ndata: [{','.join(map(_column, columns))}]\n\n"
                 now = time.monotonic()
                 if now - last_status >= STATUS_EVERY_S:
-                    chunk += _status_event(kit)
+                    chunk += live.status_event()
                     last_status = now
                 if not chunk and now - last_sent >= KEEPALIVE_S:
                     chunk = ": keep-alive\n\n"
@@ -140,35 +142,43 @@ def events():
                     headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
-_part_lock = threading.Lock()
-_parts: dict[tuple[int, str], tuple[int, bytes]] = {}
+class Shared:
+    """What every viewer of one app's streams shares, made once: the latest frame as a multipart part
+    (headers and all), and the status event (status() is not free)."""
+
+    def __init__(self, kit) -> None:
+        self.kit = kit
+        self._lock = threading.Lock()
+        self._parts: dict[str, tuple[int, bytes]] = {}
+        self._status: tuple[float, str] = (-STATUS_EVERY_S, "")
+
+    def part(self, view: str) -> tuple[int, bytes]:
+        index, ts, jpeg = self.kit.frames.jpeg_with_time(view)
+        with self._lock:
+            cached = self._parts.get(view)
+            if cached is None or cached[0] != index:
+                cached = self._parts[view] = (index, b"--" + BOUNDARY + b"\r\nContent-Type: image/jpeg\r\n"
+                                              b"Content-Length: " + str(len(jpeg)).encode() + b"\r\nX-Frame-Time: "
+                                              + f"{ts:.3f}".encode() + b"\r\n\r\n" + jpeg + b"\r\n")
+            return cached
+
+    def status_event(self) -> str:
+        """Made at most twice a second, however many viewers ask."""
+        with self._lock:
+            made, text = self._status
+            if time.monotonic() - made >= STATUS_EVERY_S / 2:
+                text = f"event: status\ndata: {json.dumps(self.kit.status(), separators=(',', ':'))}\n\n"
+                self._status = (time.monotonic(), text)
+            return text
 
 
-def _part(kit, view: str) -> tuple[int, bytes]:
-    """The latest frame as one multipart part, headers and all: built once, sent to every viewer."""
-    index, ts, jpeg = kit.frames.jpeg_with_time(view)
-    key = (id(kit), view)
-    with _part_lock:
-        cached = _parts.get(key)
-        if cached is None or cached[0] != index:
-            cached = _parts[key] = (index, b"--" + BOUNDARY + b"\r\nContent-Type: image/jpeg\r\nContent-Length: "
-                                    + str(len(jpeg)).encode() + b"\r\nX-Frame-Time: " + f"{ts:.3f}".encode()
-                                    + b"\r\n\r\n" + jpeg + b"\r\n")
-        return cached
+@bp.record_once
+def _make_shared(state) -> None:
+    state.app.extensions["live-shared"] = Shared(state.app.extensions["kit"])
 
 
-_status_lock = threading.Lock()
-_status_cache: dict[int, tuple[float, str]] = {}
-
-
-def _status_event(kit) -> str:
-    """The status event, made at most twice a second however many viewers ask (status() is not free)."""
-    with _status_lock:
-        made, text = _status_cache.get(id(kit), (0.0, ""))
-        if time.monotonic() - made >= STATUS_EVERY_S / 2:
-            text = f"event: status\ndata: {json.dumps(kit.status(), separators=(',', ':'))}\n\n"
-            _status_cache[id(kit)] = (time.monotonic(), text)
-        return text
+def shared() -> Shared:
+    return current_app.extensions["live-shared"]
 
 
 @functools.lru_cache(maxsize=256)

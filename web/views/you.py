@@ -28,13 +28,12 @@ def _details(kit, subject: str) -> tuple[dict | None, dict]:
 def you():
     kit = current_app.extensions["kit"]
     subject = visitor_subject()
-    _, previous = _details(kit, subject)
+    before, previous = _details(kit, subject)
     agent = request.headers.get("User-Agent", "")[:300]
     details = {**{k: v for k, v in previous.items() if k in REVEALED}, "ip": request.remote_addr,
                "user_agent": agent, **parse(agent), "languages": request.headers.get("Accept-Language", "")[:100]}
     now = time.time()
-    visits = kit.store.record_visit(subject, now, details)
-    mine, details = _details(kit, subject)
+    visits = kit.store.record_visit(subject, now, details)     # stored as shown: no need to read it back
     guesses = kit.store.query(subject=subject, kind="correlation", limit=20, newest_first=True)
     guess = next((o.value for o in guesses if "reasons" in o.value), None)
     if not guesses or now - guesses[0].ts > GUESS_EVERY_S:
@@ -42,7 +41,8 @@ def you():
     answered = {o.value["track"]: o.value["confirmed"] for o in reversed(guesses)
                 if "reasons" not in o.value and "confirmed" in o.value and "track" in o.value}
     observations = kit.store.query(subject=subject, limit=200, newest_first=True)
-    return render_template("you.html", subject=subject, visits=visits, visitor=mine, details=details,
+    return render_template("you.html", subject=subject, visits=visits,
+                           first_seen=before["first_seen"] if before else now, details=details,
                            observations=observations, guess=guess, answered=answered,
                            forgotten=session.pop("forgotten", None))
 
