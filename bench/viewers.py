@@ -86,9 +86,10 @@ class Viewer(threading.Thread):
                 self.events += data.count(b"\nevent: ")
 
 
-def cpu_s(pid: int) -> float:
+def cpu_times(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+    return int(fields[11]) / TICK, int(fields[12]) / TICK
 
 
 def rss_mb(pid: int) -> float:
@@ -104,16 +105,17 @@ def phase(port: int, pid: int, count: int, seconds: float, slow: bool) -> dict:
         viewer.start()
     time.sleep(2.0)                       # connections settle; the kit's buffers fill
     frames0 = [v.frames for v in viewers]
-    cpu0, start = cpu_s(pid), time.monotonic()
+    (user0, sys0), start = cpu_times(pid), time.monotonic()
     time.sleep(seconds)
     elapsed = time.monotonic() - start
-    cpu = (cpu_s(pid) - cpu0) / elapsed
+    user1, sys1 = cpu_times(pid)
+    cpu, kernel = (user1 + sys1 - user0 - sys0) / elapsed, (sys1 - sys0) / elapsed
     fps = [(v.frames - f0) / elapsed for v, f0 in zip(viewers, frames0, strict=True)]
     rss = rss_mb(pid)
     stop.set()
     for viewer in everyone:
         viewer.join(3)
-    result = {"fps": fps, "cpu": cpu, "rss": rss, "events": [v.events for v in viewers]}
+    result = {"fps": fps, "cpu": cpu, "kernel": kernel, "rss": rss, "events": [v.events for v in viewers]}
     if slow_viewer:
         result["slow_ages"] = slow_viewer.ages[2:]
         result["slow_frames"] = slow_viewer.frames
@@ -147,10 +149,12 @@ def main() -> None:
     source_fps = 15.0
     worst = min(many["fps"])
     print(f"one viewer: {one['fps'][0]:.1f} frames/s of the camera's {source_fps:.0f}; kit CPU "
-          f"{100 * one['cpu']:.0f}% of a core; RSS {one['rss']:.0f} MB (idle {idle_rss:.0f} MB)")
+          f"{100 * one['cpu']:.1f}% of a core ({100 * one['kernel']:.1f}% in the kernel); "
+          f"RSS {one['rss']:.0f} MB (idle {idle_rss:.0f} MB)")
     print(f"{args.viewers} viewers + 1 slow reader: each gets {statistics.mean(many['fps']):.1f} frames/s on average, "
           f"the worst {worst:.1f} ({100 * worst / source_fps:.0f}% of the source, goal >= 95%); kit CPU "
-          f"{100 * many['cpu']:.0f}% of a core ({many['cpu'] / max(one['cpu'], 1e-9):.2f}x one viewer, goal <= 1.5x); "
+          f"{100 * many['cpu']:.1f}% of a core ({100 * many['kernel']:.1f}% in the kernel; "
+          f"{many['cpu'] / max(one['cpu'], 1e-9):.2f}x one viewer, goal <= 1.5x); "
           f"RSS {many['rss']:.0f} MB (+{many['rss'] - one['rss']:.0f} MB over one viewer, goal < 30 MB); "
           f"events received per viewer: min {min(many['events'])}")
     ages = many["slow_ages"]

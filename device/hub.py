@@ -144,6 +144,7 @@ class ObservationHub:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._subscribers: list[Subscription] = []
+        self._closed = False
         self.counts: Counter[str] = Counter()
         self.latest: dict[str, Observation] = {}
 
@@ -156,9 +157,13 @@ class ObservationHub:
             sub.put(obs)
 
     def subscribe(self, maxsize: int = 256) -> Subscription:
+        """A new subscription; one made after close() is closed from the start."""
         sub = Subscription(self, maxsize)
         with self._lock:
-            self._subscribers.append(sub)
+            if not self._closed:
+                self._subscribers.append(sub)
+                return sub
+        sub.close()
         return sub
 
     def _unsubscribe(self, sub: Subscription) -> None:
@@ -169,6 +174,7 @@ class ObservationHub:
     def close(self) -> None:
         """Wake and end every subscription (their readers see closed)."""
         with self._lock:
+            self._closed = True
             subscribers = list(self._subscribers)
         for sub in subscribers:
             sub.close()

@@ -18,20 +18,39 @@ from flask import Flask
 
 logger = logging.getLogger(__name__)
 
-SEND_BUFFER_BYTES = 16 * 1024    # a frame is 20-40 KB: our side never holds a whole one back
-SOCKET_KEY = "awareness_kit.socket"
+# The pacer below keeps at most one frame in a viewer's send buffer; room for a whole frame lets it go in
+# one write.
+SEND_BUFFER_BYTES = 128 * 1024
+CONNECTION_KEY = "awareness_kit.connection"
 _TCP_INFO_SIZE = 232
 # Offsets in Linux's struct tcp_info (linux/tcp.h): tcpi_unacked, tcpi_notsent_bytes, and tcpi_snd_wnd, the
 # window the viewer advertises, which grows back as it reads (Linux 6.2 and later; older kernels skip it).
 _UNACKED, _NOTSENT, _SND_WND = 24, 144, 228
 
 
+class Connection:
+    """A request's connection, for a stream that writes to it directly once its response has started
+    (web/fanout.py): the socket, and whether the response is sent in HTTP/1.1 chunks."""
+
+    def __init__(self, request) -> None:
+        self._request = request
+
+    @property
+    def socket(self) -> socket.socket:
+        return self._request.conn.socket
+
+    @property
+    def chunked(self) -> bool:
+        """Known once the response's headers are out."""
+        return bool(self._request.chunked_write)
+
+
 class _Gateway(wsgi.Gateway_10):
-    """cheroot's WSGI gateway, also handing the application the connection's socket."""
+    """cheroot's WSGI gateway, also handing the application the request's connection."""
 
     def get_environ(self):
         environ = super().get_environ()
-        environ[SOCKET_KEY] = self.req.conn.socket
+        environ[CONNECTION_KEY] = Connection(self.req)
         return environ
 
 

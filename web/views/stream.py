@@ -1,8 +1,9 @@
 """Live streams: the camera as MJPEG (/stream.mjpg) and observations as Server-Sent Events (/events).
 
-Each frame is encoded once (FrameHub.jpeg) whatever the number of viewers; each viewer takes the newest
-frame when it is ready for one, so a slow phone skips frames instead of slowing the others. Each event
-viewer has a small bounded queue: a slow one loses old events, never holds anyone up.
+Each frame is encoded once (FrameHub.jpeg) whatever the number of viewers, and sent to all of them from one
+thread (web/fanout.py); each viewer gets the newest frame when it has taken in the last one, so a slow phone
+skips frames instead of slowing the others. Events are made once as text for every viewer; a viewer that
+stops reading is let go once 256 KB wait for it (its browser reconnects), and never holds anyone up.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import time
 
 from flask import Blueprint, Response, abort, current_app, request
 
-from web.server import SOCKET_KEY, FramePacer
+from web.fanout import EventFanout, FrameFanout, Viewer, chunk
+from web.server import CONNECTION_KEY, FramePacer
 
 bp = Blueprint("stream", __name__)
 
@@ -46,23 +48,22 @@ def mjpeg():
     slots = current_app.extensions["viewers"]["camera"]
     if not slots.acquire():
         return _busy("camera view", slots.limit)
-
-    pacer = FramePacer(request.environ.get(SOCKET_KEY))
+    connection = request.environ.get(CONNECTION_KEY)
     live = shared()
 
     def frames():
         last = 0
         try:
             while not kit.frames.closed:
-                frame = kit.frames.wait_newer(last, timeout=KEEPALIVE_S)
-                if frame is None:
-                    continue
-                if not pacer.ready():     # the viewer has not read the last one yet: skip this frame
-                    last = frame.index
+                if kit.frames.wait_newer(last, timeout=KEEPALIVE_S) is None:
                     continue
                 last, part = live.part(view)
-                pacer.sent(len(part))
-                yield part
+                yield part      # the first part goes out with the headers, from this thread
+                if connection is not None:      # then the fan-out sends the rest (web/fanout.py)
+                    viewer = Viewer(connection, view=view, index=last, pacer=FramePacer(connection.socket))
+                    live.frames.serve(viewer, closed=lambda: kit.frames.closed)
+                    return
+                # Without the server's connection (Flask's test client) this thread sends every part.
         finally:
             slots.release()
 
@@ -109,58 +110,94 @@ def events():
     slots = current_app.extensions["viewers"]["events"]
     if not slots.acquire():
         return _busy("event feed", slots.limit)
-    subscription = kit.observations.subscribe(maxsize=200)
+    connection = request.environ.get(CONNECTION_KEY)
     live = shared()
 
     def stream():
+        # Join before the first chunk goes out, so that nothing published from now on is missed.
+        viewer = live.events.join(Viewer(connection)) if connection is not None else None
+        subscription = kit.observations.subscribe(maxsize=200) if viewer is None else None
         try:
             yield "retry: 3000\n\n" + live.status_event()
-            last_status = last_sent = time.monotonic()
-            spectrum_after = kit.audio.spectrum[-1][0] if kit.audio is not None and kit.audio.spectrum else 0.0
+            if viewer is not None:      # the fan-out sends the rest (web/fanout.py)
+                live.events.serve(viewer, closed=lambda: kit.frames.closed)
+                return
+            # Without the server's connection (Flask's test client) this thread sends everything.
+            next_text = EventText(live, subscription)
             while not subscription.closed:
-                batch = subscription.get_batch(timeout=SPECTRUM_EVERY_S, limit=100)
-                chunk = "".join(f"event: observation\ndata: {o.to_json()}\n\n" for o in batch)
-                if kit.audio is not None:       # the live spectrum: shown, never stored
-                    columns = [c for c in list(kit.audio.spectrum) if c[0] > spectrum_after]
-                    if columns:
-                        spectrum_after = columns[-1][0]
-                        chunk += f"event: spectrum\ndata: [{','.join(map(_column, columns))}]\n\n"
-                now = time.monotonic()
-                if now - last_status >= STATUS_EVERY_S:
-                    chunk += live.status_event()
-                    last_status = now
-                if not chunk and now - last_sent >= KEEPALIVE_S:
-                    chunk = ": keep-alive\n\n"
-                if chunk:
-                    last_sent = now
-                    yield chunk
+                if text := next_text(SPECTRUM_EVERY_S):
+                    yield text
         finally:
-            subscription.close()
+            if viewer is not None:
+                live.events.leave(viewer)
+            if subscription is not None:
+                subscription.close()
             slots.release()
 
     return Response(stream(), mimetype="text/event-stream",
                     headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
+class EventText:
+    """What event viewers are sent next: new observations, new spectrum columns (shown, never stored), the
+    status once a second, a keep-alive comment after 15 quiet seconds. Made once for all viewers."""
+
+    def __init__(self, live: Shared, subscription) -> None:
+        self.live, self.kit, self.subscription = live, live.kit, subscription
+        audio = self.kit.audio
+        self.spectrum_after = audio.spectrum[-1][0] if audio is not None and audio.spectrum else 0.0
+        self.last_status = self.last_sent = time.monotonic()
+
+    def __call__(self, timeout: float) -> str:
+        """The events to send now, waiting up to *timeout* s for an observation; '' if nothing is due."""
+        batch = self.subscription.get_batch(timeout=timeout, limit=100)
+        text = "".join(f"event: observation\ndata: {o.to_json()}\n\n" for o in batch)
+        if self.kit.audio is not None:
+            columns = [c for c in list(self.kit.audio.spectrum) if c[0] > self.spectrum_after]
+            if columns:
+                self.spectrum_after = columns[-1][0]
+                text += f"event: spectrum\ndata: [{','.join(map(_column, columns))}]\n\n"
+        now = time.monotonic()
+        if now - self.last_status >= STATUS_EVERY_S:
+            text += self.live.status_event()
+            self.last_status = now
+        if not text and now - self.last_sent >= KEEPALIVE_S:
+            text = ": keep-alive\n\n"
+        if text:
+            self.last_sent = now
+        return text
+
+
 class Shared:
     """What every viewer of one app's streams shares, made once: the latest frame as a multipart part
-    (headers and all), and the status event (status() is not free)."""
+    (headers and all, and framed as an HTTP chunk for the fan-out), the status event (status() is not
+    free), and the two fan-outs."""
 
     def __init__(self, kit) -> None:
         self.kit = kit
         self._lock = threading.Lock()
-        self._parts: dict[str, tuple[int, bytes]] = {}
+        self._parts: dict[tuple[str, bool], tuple[int, bytes]] = {}
         self._status: tuple[float, str] = (-STATUS_EVERY_S, "")
+        self.frames = FrameFanout(kit.frames, self.part)
+        self.events = EventFanout(lambda: kit.observations.subscribe(maxsize=200),
+                                  lambda subscription: EventText(self, subscription))
 
-    def part(self, view: str) -> tuple[int, bytes]:
+    def part(self, view: str, chunked: bool = False) -> tuple[int, bytes]:
+        """(index, the latest frame as a multipart part); *chunked*: framed as an HTTP/1.1 chunk too."""
         index, ts, jpeg = self.kit.frames.jpeg_with_time(view)
         with self._lock:
-            cached = self._parts.get(view)
+            cached = self._parts.get((view, False))
             if cached is None or cached[0] != index:
-                cached = self._parts[view] = (index, b"--" + BOUNDARY + b"\r\nContent-Type: image/jpeg\r\n"
-                                              b"Content-Length: " + str(len(jpeg)).encode() + b"\r\nX-Frame-Time: "
-                                              + f"{ts:.3f}".encode() + b"\r\n\r\n" + jpeg + b"\r\n")
-            return cached
+                cached = self._parts[(view, False)] = (
+                    index, b"--" + BOUNDARY + b"\r\nContent-Type: image/jpeg\r\nContent-Length: "
+                    + str(len(jpeg)).encode() + b"\r\nX-Frame-Time: " + f"{ts:.3f}".encode() + b"\r\n\r\n"
+                    + jpeg + b"\r\n")
+            if not chunked:
+                return cached
+            framed = self._parts.get((view, True))
+            if framed is None or framed[0] != index:
+                framed = self._parts[(view, True)] = (index, chunk(cached[1]))
+            return framed
 
     def status_event(self) -> str:
         """Made at most twice a second, however many viewers ask."""

@@ -1,0 +1,248 @@
+"""The live streams on the real server: one writer per stream for every viewer (web/fanout.py), whole parts
+on the wire, fresh frames for a slow reader, and nobody held up or left hanging."""
+
+import os
+import socket
+import threading
+import time
+from types import SimpleNamespace
+
+import pytest
+
+from device.observations import Observation
+from tests.helpers import eventually
+from web.fanout import Viewer, chunk, framings
+from web.server import Server
+
+SOI, EOI = b"\xff\xd8", b"\xff\xd9"
+
+
+class RawViewer:
+    """A viewer on a plain socket, as a phone's browser is: reads the response, its chunks and its parts."""
+
+    def __init__(self, port: int, path: str, *, http: str = "1.1", maxseg: int | None = None,
+                 recv_size: int = 65536) -> None:
+        self.recv_size = recv_size      # small: what it has not read stays in its socket, as a slow phone's
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if maxseg:      # segments the size of Wi-Fi's, not loopback's 64 KB
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, maxseg)
+        self.sock.settimeout(10)
+        self.sock.connect(("127.0.0.1", port))
+        self.sock.sendall(f"GET {path} HTTP/{http}\r\nHost: test\r\n\r\n".encode())
+        self.wire = b""
+        while b"\r\n\r\n" not in self.wire:
+            self._recv()
+        head, self.wire = self.wire.split(b"\r\n\r\n", 1)
+        self.status = int(head.split()[1])
+        self.chunked = b"transfer-encoding: chunked" in head.lower()
+        self.body = b""
+
+    def _recv(self) -> None:
+        data = self.sock.recv(self.recv_size)
+        if not data:
+            raise EOFError("the server closed the connection")
+        self.wire += data
+
+    def _decode(self) -> None:
+        """Move the next piece of the body from the wire (de-chunked), reading the socket if need be."""
+        while True:
+            if not self.chunked and self.wire:
+                self.body, self.wire = self.body + self.wire, b""
+                return
+            line_end = self.wire.find(b"\r\n")
+            if self.chunked and line_end >= 0:
+                size, start = int(self.wire[:line_end], 16), line_end + 2
+                if size == 0:
+                    raise EOFError("the response ended")
+                if len(self.wire) >= start + size + 2:
+                    assert self.wire[start + size:start + size + 2] == b"\r\n", "a chunk is cut or overrun"
+                    self.body += self.wire[start:start + size]
+                    self.wire = self.wire[start + size + 2:]
+                    return
+            self._recv()
+
+    def frame(self) -> tuple[float, bytes]:
+        """The next whole part: (when its frame was taken, its JPEG)."""
+        while True:
+            head_end = self.body.find(b"\r\n\r\n")
+            if head_end >= 0:
+                head = self.body[:head_end].decode()
+                assert head.startswith("--frame\r\n"), f"a part starts with {head[:20]!r}"
+                fields = dict(line.split(": ", 1) for line in head.split("\r\n")[1:])
+                start = head_end + 4
+                end = start + int(fields["Content-Length"])
+                if len(self.body) >= end + 2:
+                    jpeg = self.body[start:end]
+                    assert self.body[end:end + 2] == b"\r\n"
+                    self.body = self.body[end + 2:]
+                    return float(fields["X-Frame-Time"]), jpeg
+            self._decode()
+
+    def until(self, text: str) -> str:
+        """Event stream text up to and including the first *text*."""
+        while text not in self.body.decode(errors="replace"):
+            self._decode()
+        seen = self.body.decode(errors="replace")
+        return seen
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def open_viewer(kit, app):
+    """open_viewer(path, **options) -> a RawViewer of a real server for this app; all closed afterwards."""
+    server = Server(app, "127.0.0.1", 0, max_viewers=kit.config.web.max_viewers).start()
+    opened = []
+
+    def open_viewer(path: str, **options) -> RawViewer:
+        opened.append(RawViewer(server.port, path, **options))
+        return opened[-1]
+
+    yield open_viewer
+    for viewer in opened:
+        viewer.close()
+    kit.stop()
+    server.stop()
+
+
+def threads_named(name: str) -> int:
+    return sum(thread.name == name for thread in threading.enumerate())
+
+
+def test_every_viewer_gets_whole_frames_newest_first_from_one_writer(open_viewer, app):
+    viewers = [open_viewer("/stream.mjpg") for _ in range(5)] + [open_viewer("/stream.mjpg", http="1.0")]
+    for viewer in viewers:
+        times = []
+        for _ in range(3):
+            taken, jpeg = viewer.frame()
+            assert jpeg[:2] == SOI and jpeg[-2:] == EOI
+            times.append(taken)
+        assert times == sorted(times) and len(set(times)) == 3, "each part is a newer frame than the last"
+    assert viewers[0].chunked and not viewers[-1].chunked, "HTTP/1.0 gets the parts without chunks"
+    assert len(app.extensions["live-shared"].frames.viewers) == 6
+    assert threads_named("fanout-frames") == 1
+
+
+def test_a_viewer_that_hangs_up_is_let_go_and_the_writer_stops(open_viewer, app):
+    live, slots = app.extensions["live-shared"], app.extensions["viewers"]["camera"]
+    viewer = open_viewer("/stream.mjpg")
+    viewer.frame()
+    assert slots.active == 1
+    viewer.close()
+    assert eventually(lambda: slots.active == 0 and not live.frames.viewers), "its slot is freed"
+    assert eventually(lambda: threads_named("fanout-frames") == 0), "nobody watches: the writer stops"
+    again = open_viewer("/stream.mjpg")
+    assert again.frame()[1][:2] == SOI, "the next viewer starts it again"
+
+
+def test_every_event_viewer_gets_what_is_published_once_it_has_the_status(open_viewer, app, kit):
+    viewers = [open_viewer("/events") for _ in range(3)]
+    for viewer in viewers:
+        assert viewer.until("event: status").startswith("retry: ")
+    kit.observations.publish(Observation(time.time(), "phone", "visit", "visitor:x", {"marker": "fan-out"}))
+    for viewer in viewers:
+        assert '"marker":"fan-out"' in viewer.until('"marker":"fan-out"').replace(" ", "")
+    assert threads_named("fanout-events") == 1
+
+
+def test_a_slow_reader_gets_fresh_frames_and_holds_nobody_up(open_viewer, kit):
+    slow = open_viewer("/stream.mjpg", maxseg=1460, recv_size=4096)
+    fast = open_viewer("/stream.mjpg", maxseg=1460)
+    stop, fast_frames = threading.Event(), []
+
+    def read_fast():
+        while not stop.is_set():
+            fast_frames.append(fast.frame()[0])
+
+    reader = threading.Thread(target=read_fast, daemon=True)
+    reader.start()
+    first = kit.frames.latest.index
+    behind = []
+    for _ in range(12):                 # one frame every 0.3 s, while the camera makes one every 0.067 s
+        taken, _ = slow.frame()
+        behind.append(kit.frames.latest.ts - taken)
+        stop.wait(0.3)
+    published = kit.frames.latest.index - first
+    stop.set()
+    reader.join(5)
+    assert max(behind[2:]) < 1.0, f"the slow reader got frames {max(behind):.2f} s behind the camera"
+    assert len(fast_frames) >= published / 2, f"the fast reader got {len(fast_frames)} of {published} frames"
+
+
+def test_stopping_the_kit_ends_every_stream(open_viewer, kit):
+    cameras = [open_viewer("/stream.mjpg") for _ in range(2)]
+    events = [open_viewer("/events") for _ in range(2)]
+    for viewer in cameras:
+        viewer.frame()
+    for viewer in events:
+        viewer.until("event: status")
+    kit.stop()
+    for viewer in cameras + events:
+        with pytest.raises(EOFError):
+            while True:
+                viewer._decode()
+                viewer.body = b""
+
+
+@pytest.fixture
+def pair():
+    """pair(buffer_bytes) -> a connected pair of sockets, the first the server's side (non-blocking, as the
+    server's are); closed afterwards."""
+    made = []
+
+    def pair(buffer_bytes: int = 4096):
+        ours, theirs = socket.socketpair()
+        made.extend((ours, theirs))
+        ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, buffer_bytes)
+        theirs.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, buffer_bytes)
+        ours.settimeout(10)
+        return ours, theirs
+
+    yield pair
+    for sock in made:
+        sock.close()
+
+
+def test_what_a_socket_does_not_take_at_once_follows_in_order(pair):
+    ours, theirs = pair()
+    viewer = Viewer(SimpleNamespace(socket=ours, chunked=True))
+    viewer.start()
+    payloads = [os.urandom(200_000), os.urandom(50_000)]
+    for payload in payloads:
+        viewer.send(framings(payload))
+    assert viewer.pending, "the socket took only part of it"
+    received = b""
+    theirs.settimeout(5)
+    while len(received) < sum(len(chunk(p)) for p in payloads):
+        received += theirs.recv(65536)
+        viewer.flush()
+    assert received == b"".join(chunk(p) for p in payloads) and not viewer.pending
+
+
+def test_a_viewer_that_stops_reading_is_let_go_and_its_connection_ended(pair):
+    ours, theirs = pair()
+    viewer = Viewer(SimpleNamespace(socket=ours, chunked=False), max_pending=64 * 1024)
+    viewer.start()
+    for _ in range(40):
+        viewer.send(framings(b"event: x\ndata: " + b"y" * 4000 + b"\n\n"))
+    assert viewer.gone.is_set() and len(viewer.pending) <= 64 * 1024
+    viewer.close_if_broken()
+    theirs.settimeout(5)
+    while theirs.recv(65536):       # what was sent arrives, then the end: no hang
+        pass
+
+
+def test_what_is_sent_before_the_response_starts_is_kept_and_framed_when_it_does(pair):
+    ours, theirs = pair(65536)
+    connection = SimpleNamespace(socket=ours, chunked=None)
+    viewer = Viewer(connection)
+    viewer.send(framings(b"event: a\n\n"))
+    viewer.send(framings(b"event: b\n\n"))
+    theirs.setblocking(False)
+    with pytest.raises(BlockingIOError):
+        theirs.recv(100)
+    connection.chunked = True           # the server's headers are out, in chunked encoding
+    viewer.start()
+    theirs.settimeout(5)
+    assert theirs.recv(100) == chunk(b"event: a\n\nevent: b\n\n")
