@@ -27,6 +27,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/audio.py
 	$(BIN)/python bench/store.py
+	$(BIN)/python bench/viewers.py
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

@@ -77,6 +77,8 @@ class Viewer:
             return
         if not self.started:
             self._early.append(framed[False])
+            if sum(map(len, self._early)) > self.max_pending:
+                self.gone.set()
             return
         data = framed[bool(self.chunked)]
         if self.pending and len(self.pending) + len(data) > self.max_pending:

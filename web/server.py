@@ -1,10 +1,10 @@
 """The production server: cheroot, a thread per connection, sized for long-lived streams.
 
-Why cheroot: each MJPEG or SSE viewer is a generator that blocks on the hub until there is something new,
-so a thread per stream is the natural fit; cheroot writes each chunk straight to the socket (no unbounded
-output buffer, unlike waitress's, which grew by hundreds of MB for 30 slow viewers). A small kernel send
-buffer, and a look at the connection before each frame (FramePacer), keep a slow viewer from being fed
-frames that are seconds old.
+Why cheroot: it writes what a response yields straight to the socket (no unbounded output buffer, unlike
+waitress's, which grew by hundreds of MB for 30 slow viewers), and hands us the connection, so that once a
+live stream's response has started, one fan-out thread per stream writes to every viewer
+(web/fanout.py) instead of waking a thread per viewer for every frame. A look at each connection before
+each frame (FramePacer) keeps a slow viewer from being fed frames that are seconds old.
 """
 
 from __future__ import annotations

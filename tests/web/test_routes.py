@@ -235,3 +235,11 @@ def test_the_charts_are_svg_drawn_from_the_store(client, kit):
     assert "-2&#x27;: 4 people" in timeline or "-1&#x27;: 4 people" in timeline
     assert "4 people" in client.get("/charts/hours.svg").get_data(as_text=True)
     assert client.get("/charts/pie.svg").status_code == 404
+
+
+def test_asking_a_stream_for_its_headers_only_holds_no_viewer_slot(client, app):
+    for path, slots in (("/stream.mjpg", "camera"), ("/events", "events")):
+        response = client.head(path)
+        assert response.status_code == 200 and response.data == b""
+        response.close()
+        assert app.extensions["viewers"][slots].active == 0, f"HEAD {path} kept a slot"

@@ -53,22 +53,21 @@ def mjpeg():
 
     def frames():
         last = 0
-        try:
-            while not kit.frames.closed:
-                if kit.frames.wait_newer(last, timeout=KEEPALIVE_S) is None:
-                    continue
-                last, part = live.part(view)
-                yield part      # the first part goes out with the headers, from this thread
-                if connection is not None:      # then the fan-out sends the rest (web/fanout.py)
-                    viewer = Viewer(connection, view=view, index=last, pacer=FramePacer(connection.socket))
-                    live.frames.serve(viewer, closed=lambda: kit.frames.closed)
-                    return
-                # Without the server's connection (Flask's test client) this thread sends every part.
-        finally:
-            slots.release()
+        while not kit.frames.closed:
+            if kit.frames.wait_newer(last, timeout=KEEPALIVE_S) is None:
+                continue
+            last, part = live.part(view)
+            yield part      # the first part goes out with the headers, from this thread
+            if connection is not None:      # then the fan-out sends the rest (web/fanout.py)
+                viewer = Viewer(connection, view=view, index=last, pacer=FramePacer(connection.socket))
+                live.frames.serve(viewer, closed=lambda: kit.frames.closed)
+                return
+            # Without the server's connection (Flask's test client) this thread sends every part.
 
-    return Response(frames(), mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY.decode()}",
-                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    response = Response(frames(), mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY.decode()}",
+                        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    response.call_on_close(slots.release)   # also when no body was asked for (HEAD) or it never started
+    return response
 
 
 @bp.get("/heatmap.jpg")
@@ -132,10 +131,11 @@ def events():
                 live.events.leave(viewer)
             if subscription is not None:
                 subscription.close()
-            slots.release()
 
-    return Response(stream(), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    response = Response(stream(), mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    response.call_on_close(slots.release)
+    return response
 
 
 class EventText:
