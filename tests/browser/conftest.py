@@ -18,14 +18,21 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-s
 
 
 @pytest.fixture
-def live_url(kit):
+def live_app(kit):
+    """(the dashboard's app, its URL) behind the real server."""
     from web import create_app
     from web.server import Server
 
-    server = Server(create_app(kit), "127.0.0.1", 0, max_viewers=kit.config.web.max_viewers).start()
-    yield f"http://127.0.0.1:{server.port}"
+    app = create_app(kit)
+    server = Server(app, "127.0.0.1", 0, max_viewers=kit.config.web.max_viewers).start()
+    yield app, f"http://127.0.0.1:{server.port}"
     kit.stop()            # ends the live streams, so the server stops at once
     server.stop()
+
+
+@pytest.fixture
+def live_url(live_app):
+    return live_app[1]
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +59,9 @@ class PageWatch:
         page.on("request", lambda r: self.requests.append(r.url))
 
     def offsite(self) -> list[str]:
-        return [u for u in self.requests if urlparse(u).hostname != "127.0.0.1" and not u.startswith("data:")]
+        """Requests to anywhere but this device (data: is inline; blob:ORIGIN/... is the page's own memory)."""
+        return [u for u in self.requests
+                if not u.startswith("data:") and urlparse(u.removeprefix("blob:")).hostname != "127.0.0.1"]
 
 
 @contextmanager

@@ -72,6 +72,31 @@ def test_the_kiosk_fills_a_1920x1080_screen_and_shows_its_codes(live_url, browse
         assert watch.errors == [] and watch.offsite() == []
 
 
+def test_the_kiosk_recovers_by_itself_when_its_streams_drop(live_app, browser):
+    """As when the kit restarts or the network drops: the connections end with no goodbye."""
+    import socket
+
+    app, url = live_app
+    live = app.extensions["live-shared"]
+    with watched_page(browser, viewport={"width": 1920, "height": 1080}) as (page, watch):
+        page.goto(url + "/kiosk")
+        frames_shown = lambda: int(page.locator("#camera").get_attribute("data-frames") or 0)  # noqa: E731
+        assert eventually(page, lambda: frames_shown() >= 2)
+        expect(page.locator("#feed-state")).to_contain_text("Live")
+        cameras, feeds = live.frames.served, live.events.served
+        for fanout in (live.frames, live.events):
+            with fanout.lock:
+                for viewer in fanout.viewers:
+                    viewer.connection.socket.shutdown(socket.SHUT_RDWR)
+        assert eventually(page, lambda: live.frames.served > cameras and live.events.served > feeds, 20), \
+            "the page opened both streams again"
+        before = frames_shown()
+        assert eventually(page, lambda: frames_shown() > before + 2), "frames are shown again"
+        expect(page.locator("#feed-state")).to_contain_text("Live")
+        expect(page.locator("#camera-note")).to_be_hidden()
+        assert [e for e in watch.errors if "net::" not in e] == [], "nothing failed but the dropped connections"
+
+
 def test_you_shows_the_phones_own_data_escapes_what_it_sent_and_forgets(live_url, browser):
     agent = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) <img src=x onerror=alert(1)> "
              "Version/17.2 Mobile/15E148 Safari/604.1")

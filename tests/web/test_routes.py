@@ -21,7 +21,7 @@ def test_the_live_page_links_the_stream_and_local_assets_only(client):
     page = client.get("/")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert 'src="/stream.mjpg"' in html and 'src="/static/app.js"' in html
+    assert 'data-stream="/stream.mjpg"' in html and 'src="/static/app.js"' in html
     assert "http://" not in html and "https://" not in html
     assert "default-src 'self'" in page.headers["Content-Security-Policy"]
 
