@@ -97,6 +97,21 @@ def test_the_kiosk_recovers_by_itself_when_its_streams_drop(live_app, browser):
         assert [e for e in watch.errors if "net::" not in e] == [], "nothing failed but the dropped connections"
 
 
+def test_a_phone_beyond_the_viewer_cap_is_told_and_comes_back_when_the_kit_says(live_app, phone):
+    app, url = live_app
+    page, watch = phone
+    slots = app.extensions["viewers"]["camera"]
+    slots.active = slots.limit
+    try:
+        page.goto(url + "/")
+        expect(page.locator("#camera-note")).to_contain_text("not available right now")
+        page.wait_for_timeout(4000)       # the kit said Retry-After: 30; the page must not ask sooner
+        asked = [u for u in watch.requests if "/stream.mjpg" in u]
+        assert len(asked) == 1, f"the page asked {len(asked)} times"
+    finally:
+        slots.active = 0
+
+
 def test_you_shows_the_phones_own_data_escapes_what_it_sent_and_forgets(live_url, browser):
     agent = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) <img src=x onerror=alert(1)> "
              "Version/17.2 Mobile/15E148 Safari/604.1")

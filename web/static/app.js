@@ -243,12 +243,16 @@
     return [jpegs, bytes];
   }
   async function watchCamera() {
+    let again = 3000;
     const stop = new AbortController();
     lastPart = Date.now();
     const watchdog = setInterval(() => { if (Date.now() - lastPart > STALL_MS) stop.abort(); }, 2500);
     try {
       const response = await fetch(streamUrl, { cache: "no-store", signal: stop.signal });
-      if (!response.ok) throw new Error("HTTP " + response.status);   // 503: too many viewers for now
+      if (!response.ok) {         // 503: as many viewers as the kit serves; it says when to come back
+        again = 1000 * (Number(response.headers.get("Retry-After")) || 3);
+        throw new Error("HTTP " + response.status);
+      }
       const reader = response.body.getReader();
       let rest = new Uint8Array(0);
       for (;;) {
@@ -271,7 +275,7 @@
       clearInterval(watchdog);
     }
     cameraTrouble();
-    setTimeout(watchCamera, 3000);
+    setTimeout(watchCamera, again);
   }
   if (window.ReadableStream && window.AbortController && "body" in Response.prototype) {
     watchCamera();
