@@ -30,14 +30,17 @@ def require_program(name: str) -> str:
 
 
 @pytest.fixture
-def config(tmp_path):
+def config(tmp_path, request):
+    """The test kit's config; @pytest.mark.settings(SECTION_KEY=value, ...) adds to it."""
+    marker = request.node.get_closest_marker("settings")
+    more = {f"AWARENESS_KIT_{key}": str(value) for key, value in (marker.kwargs if marker else {}).items()}
     return load_config(environ={
         "AWARENESS_KIT_STORE_DATA_DIR": str(tmp_path / "data"),
         "AWARENESS_KIT_CAMERA_SOURCE": "simulated",
         "AWARENESS_KIT_MIC_SOURCE": "simulated",
         "AWARENESS_KIT_SENSORS_SOURCE": "simulated",
         "AWARENESS_KIT_STORE_FLUSH_INTERVAL_S": "0.1",
-    })
+    } | more)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import eventually, save, watched_page
@@ -69,6 +70,27 @@ def test_the_kiosk_fills_a_1920x1080_screen_and_shows_its_codes(live_url, browse
         assert size[0] <= 1920 and size[1] <= 1080, "the kiosk fits the screen: nothing to scroll"
         path = save(page, "kiosk-1920")
         assert path.stat().st_size > 20_000
+        assert watch.errors == [] and watch.offsite() == []
+
+
+@pytest.mark.settings(KIOSK_WIFI_SSID='Expo "Hall"; B', KIOSK_WIFI_PASSWORD="pass:word,1")
+def test_the_kiosks_codes_scan_to_the_wifi_network_and_the_dashboard(live_url, browser):
+    import cv2
+    import numpy as np
+
+    with watched_page(browser, viewport={"width": 1920, "height": 1080}) as (page, watch):
+        page.goto(live_url + "/kiosk")
+        codes = page.locator(".kiosk-join figure img")
+        expect(codes).to_have_count(2)
+        read = []
+        for i in range(2):
+            assert eventually(page, lambda i=i: codes.nth(i).evaluate("img => img.naturalWidth") > 0)
+            png = np.frombuffer(codes.nth(i).screenshot(), np.uint8)
+            text, _, _ = cv2.QRCodeDetector().detectAndDecode(cv2.imdecode(png, cv2.IMREAD_GRAYSCALE))
+            read.append(text)
+        assert read[0] == 'WIFI:T:WPA;S:Expo \\"Hall\\"\\; B;P:pass\\:word\\,1;;'
+        assert re.fullmatch(r"http://[0-9.]+:\d+/", read[1]), read[1]
+        expect(page.locator(".kiosk-join")).to_contain_text('Expo "Hall"; B')
         assert watch.errors == [] and watch.offsite() == []
 
 
