@@ -6,12 +6,7 @@
   const feed = $("feed");
   const MAX_FEED = 60;
 
-  // Messages in the page's language (web/translations/*.po); {name} marks where a value goes.
-  const messages = JSON.parse(document.getElementById("messages-data").textContent);
-  function t(text, values) {
-    const translated = messages[text] || text;
-    return translated.replace(/\{(\w+)\}/g, (_, key) => (values && key in values ? values[key] : "{" + key + "}"));
-  }
+  const t = window.t;     // messages in the page's language (i18n.js)
 
   const SENSOR_NAMES = { pir: t("the infrared sensor"), camera: t("the camera"), distance: t("the distance sensor") };
   const DIRECTIONS = { left: t("left"), right: t("right"), "in": t("in"), out: t("out") };

@@ -45,7 +45,8 @@ def _svg(text: str) -> Response:
     import qrcode.image.svg
 
     out = io.BytesIO()
-    qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, border=2).save(out)
+    # border=4: the quiet zone the QR standard asks for, which readers rely on
+    qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, border=4).save(out)
     return Response(out.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 

@@ -15,7 +15,7 @@ bp = Blueprint("you", __name__)
 
 # What the page's script may report, each as a short string: what a browser tells any site that asks.
 REVEALED = ("time_zone", "screen", "pixel_ratio", "touch_points", "cpu_cores", "memory_gb", "battery",
-            "local_time")
+            "charging", "local_time")
 GUESS_EVERY_S = 300
 
 
