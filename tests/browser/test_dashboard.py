@@ -11,6 +11,18 @@ from playwright.sync_api import expect
 from tests.browser.conftest import eventually, save, watched_page
 
 
+def settled_screenshot(page, locator) -> bytes:
+    """A screenshot of *locator* once two in a row are alike: the page moves a little as its feed fills."""
+    shots = [locator.screenshot()]
+
+    def alike_again() -> bool:
+        shots.append(locator.screenshot())
+        return shots[-1] == shots[-2]
+
+    assert eventually(page, alike_again), "the element kept moving"
+    return shots[-1]
+
+
 def camera_snapshot(page) -> bytes:
     return page.locator("#camera").screenshot()
 
@@ -85,7 +97,7 @@ def test_the_kiosks_codes_scan_to_the_wifi_network_and_the_dashboard(live_url, b
         read = []
         for i in range(2):
             assert eventually(page, lambda i=i: codes.nth(i).evaluate("img => img.naturalWidth") > 0)
-            grey = cv2.imdecode(np.frombuffer(codes.nth(i).screenshot(), np.uint8), cv2.IMREAD_GRAYSCALE)
+            grey = cv2.imdecode(np.frombuffer(settled_screenshot(page, codes.nth(i)), np.uint8), cv2.IMREAD_GRAYSCALE)
             grey = cv2.resize(grey, None, fx=3, fy=3, interpolation=cv2.INTER_NEAREST)   # a phone's camera: closer
             # OpenCV's older QRCodeDetector misreads about one perfect code in five; the ArUco-based one does not.
             text, _, _ = cv2.QRCodeDetectorAruco().detectAndDecode(grey)
