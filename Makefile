@@ -16,9 +16,14 @@ ARGS ?=
 run: $(VENV)/.installed-run
 	$(BIN)/awareness-kit run $(ARGS)
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev $(VENV)/debian12/.installed
 	@tools/system-deps.sh $(TEST_DEBS)
 	$(BIN)/python -m pytest $(ARGS)
+ifeq ($(ARGS),)
+	@echo "The dashboard again, on the Flask and Werkzeug a Raspberry Pi gets from apt ($(DEBIAN12_WEB)):"
+	PYTHONPATH=$(VENV)/debian12 $(BIN)/python -c 'import flask.json.provider, importlib.metadata as m; assert m.version("flask") == "2.2.2"'
+	PYTHONPATH=$(VENV)/debian12 $(BIN)/python -m pytest -q -p no:cacheprovider tests/web
+endif
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check device web tests bench
@@ -46,6 +51,14 @@ $(VENV)/.installed-dev: pyproject.toml Makefile | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	$(BIN)/python -m pip install --quiet --no-deps $(PICAMERA2)
 	touch $@ $(VENV)/.installed-run
+
+# systemd/install.sh takes Flask and Werkzeug from Debian 12's apt (python3-flask 2.2.2), not PyPI's 3.x:
+# make test runs the dashboard's tests on those versions too.
+DEBIAN12_WEB := flask==2.2.2 werkzeug==2.2.2
+
+$(VENV)/debian12/.installed: Makefile | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet --no-deps --target $(VENV)/debian12 $(DEBIAN12_WEB)
+	touch $@
 
 clean:
 	rm -rf $(VENV) test-artifacts .pytest_cache

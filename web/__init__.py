@@ -43,7 +43,8 @@ class ViewerSlots:
 
 def create_app(kit: Any, test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
-    app.config.update(JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=64 * 1024, SECRET_KEY=kit.admin.session_key(),
+    app.json.sort_keys = False      # keys in the order the kit made them (Flask 2.2 as on Debian 12, and 3)
+    app.config.update(MAX_CONTENT_LENGTH=64 * 1024, SECRET_KEY=kit.admin.session_key(),
                       SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
                       PERMANENT_SESSION_LIFETIME=15 * 60)
     if test_config:
