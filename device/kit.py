@@ -131,6 +131,12 @@ class Kit:
         self._describe("microphone", mic)
         self._start_audio_analysis(mic.samplerate)
         try:
+            import cv2
+
+            # One thread: the pipeline's pictures are small, and OpenCV's worker pool spins (sched_yield)
+            # between calls, about a tenth of the kit's CPU here for nothing (bench/pipeline.py measures
+            # this way too). The Pi's other cores are left for the camera, the microphone and the phones.
+            cv2.setNumThreads(1)
             from device.vision.pipeline import VisionAnalyzer
             self.vision = VisionAnalyzer(self.config.vision, publish=self.observations.publish,
                                          snapshot=self._snapshot)
