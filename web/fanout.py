@@ -204,6 +204,7 @@ class FrameFanout(Fanout):
         super().__init__()
         self.frames = frames
         self.make_part = make_part
+        self.held_back = 0      # frames a viewer was not sent because it had not taken in the last one
 
     def run(self, opened: Any) -> None:
         last = 0
@@ -218,7 +219,9 @@ class FrameFanout(Fanout):
                 for viewer in self.viewers:
                     if viewer.pending or not viewer.started:
                         viewer.flush()
-                    elif frame is not None and (viewer.pacer is None or viewer.pacer.ready()):
+                    elif frame is not None and viewer.pacer is not None and not viewer.pacer.ready():
+                        self.held_back += 1
+                    elif frame is not None:
                         key = (viewer.view, bool(viewer.chunked))
                         if key not in parts:
                             parts[key] = self.make_part(*key)

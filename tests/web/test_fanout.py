@@ -146,7 +146,7 @@ def test_every_event_viewer_gets_what_is_published_once_it_has_the_status(open_v
     assert threads_named("fanout-events") == 1
 
 
-def test_a_slow_reader_gets_fresh_frames_and_holds_nobody_up(open_viewer, kit):
+def test_a_slow_reader_gets_fresh_frames_and_holds_nobody_up(open_viewer, kit, client):
     slow = open_viewer("/stream.mjpg", maxseg=1460, recv_size=4096)
     fast = open_viewer("/stream.mjpg", maxseg=1460)
     stop, fast_frames = threading.Event(), []
@@ -168,6 +168,8 @@ def test_a_slow_reader_gets_fresh_frames_and_holds_nobody_up(open_viewer, kit):
     reader.join(5)
     assert max(behind[2:]) < 1.0, f"the slow reader got frames {max(behind):.2f} s behind the camera"
     assert len(fast_frames) >= published / 2, f"the fast reader got {len(fast_frames)} of {published} frames"
+    held_back = client.get("/api/status").json["viewers"]["camera"]["frames_held_back"]
+    assert held_back >= published / 2, "the frames the slow reader skipped are counted and shown"
 
 
 def test_stopping_the_kit_ends_every_stream(open_viewer, kit):

@@ -19,6 +19,8 @@ def status():
     out = kit.status()
     out["viewers"] = {name: {"active": slots.active, "limit": slots.limit, "refused": slots.refused}
                       for name, slots in current_app.extensions["viewers"].items()}
+    # Real time over completeness: frames a slow phone was not sent, so that it gets fresh ones instead.
+    out["viewers"]["camera"]["frames_held_back"] = current_app.extensions["live-shared"].frames.held_back
     return jsonify(out)
 
 
