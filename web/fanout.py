@@ -174,6 +174,10 @@ class Fanout:
             self._thread = None
             return False
 
+    def waiting(self) -> bool:
+        """Whether some viewer has bytes its socket did not take yet."""
+        return any(viewer.pending for viewer in list(self.viewers))
+
     def open(self) -> Any:
         return None
 
@@ -210,8 +214,7 @@ class FrameFanout(Fanout):
         last = 0
         while self.watched():
             # While a part waits half sent, come back soon for it even if no frame arrives.
-            waiting = any(viewer.pending for viewer in list(self.viewers))
-            frame = self.frames.wait_newer(last, timeout=0.05 if waiting else 1.0)
+            frame = self.frames.wait_newer(last, timeout=0.05 if self.waiting() else 1.0)
             if self.frames.closed:
                 return
             parts: dict[tuple[str, bool], tuple[int, bytes]] = {}
@@ -254,8 +257,7 @@ class EventFanout(Fanout):
         with subscription:
             next_text = self.make_text(subscription)
             while self.watched() and not subscription.closed:
-                waiting = any(viewer.pending for viewer in list(self.viewers))
-                text = next_text(0.1 if waiting else 0.5).encode()
+                text = next_text(0.1 if self.waiting() else 0.5).encode()
                 framed = framings(text) if text else {}
                 with self.lock:
                     for viewer in self.viewers:

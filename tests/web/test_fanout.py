@@ -82,8 +82,7 @@ class RawViewer:
         """Event stream text up to and including the first *text*."""
         while text not in self.body.decode(errors="replace"):
             self._decode()
-        seen = self.body.decode(errors="replace")
-        return seen
+        return self.body.decode(errors="replace")
 
     def close(self) -> None:
         self.sock.close()

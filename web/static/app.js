@@ -184,6 +184,7 @@
   const streamUrl = img.dataset.stream;
   const STALL_MS = 15000;
   const CRLFCRLF = [13, 10, 13, 10];
+  const ascii = new TextDecoder();
   let shown = null, waiting = null, decoding = false, lastPart = 0;
 
   function cameraTrouble() {
@@ -227,7 +228,7 @@
     for (;;) {
       const headEnd = indexOf(bytes, CRLFCRLF, 0);
       if (headEnd < 0) break;
-      const head = new TextDecoder().decode(bytes.subarray(0, headEnd));
+      const head = ascii.decode(bytes.subarray(0, headEnd));
       const length = Number((/Content-Length: *(\d+)/i.exec(head) || [])[1]);
       if (!(length > 0)) throw new Error("a part without its length");
       const end = headEnd + 4 + length;
