@@ -18,6 +18,7 @@ import os
 import select
 import socket
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,7 @@ from web.server import Connection, FramePacer
 logger = logging.getLogger(__name__)
 
 PEER_GONE = select.POLLRDHUP | select.POLLHUP | select.POLLERR
+STALLED_S = 30.0        # a camera viewer that takes in no frame for this long is let go
 
 
 def chunk(payload: bytes) -> bytes:
@@ -56,6 +58,7 @@ class Viewer:
         self.max_pending = max_pending
         self.chunked: bool | None = None       # known at start()
         self.gone = threading.Event()
+        self.fed = time.monotonic()             # when it was last sent a frame
         self.pending = b""
         self._early: list[bytes] = []
         self.sent = 0
@@ -78,11 +81,11 @@ class Viewer:
         if not self.started:
             self._early.append(framed[False])
             if sum(map(len, self._early)) > self.max_pending:
-                self.gone.set()
+                self.let_go()
             return
         data = framed[bool(self.chunked)]
         if self.pending and len(self.pending) + len(data) > self.max_pending:
-            self.gone.set()
+            self.let_go()
             return
         self.pending += data
         self.flush()
@@ -101,6 +104,17 @@ class Viewer:
                 return
             self.sent += written
             self.pending = self.pending[written:]
+
+    def let_go(self) -> None:
+        """Stop sending to this viewer, and wake its own thread at once: no more reading from it (which
+        poll() reports) while the response can still be ended properly."""
+        if self.gone.is_set():
+            return
+        self.gone.set()
+        try:
+            self.connection.socket.shutdown(socket.SHUT_RD)
+        except OSError:
+            pass
 
     def wait_until_gone(self, closed: Callable[[], bool]) -> None:
         """Block the viewer's own thread until the viewer hangs up, is let go, or *closed()* is true."""
@@ -209,6 +223,8 @@ class FrameFanout(Fanout):
         self.frames = frames
         self.make_part = make_part
         self.held_back = 0      # frames a viewer was not sent because it had not taken in the last one
+        self.stalled_s = STALLED_S
+        self.let_go = 0         # viewers that took no frame for stalled_s
 
     def run(self, opened: Any) -> None:
         last = 0
@@ -218,22 +234,31 @@ class FrameFanout(Fanout):
             if self.frames.closed:
                 return
             parts: dict[tuple[str, bool], tuple[int, bytes]] = {}
+            now = time.monotonic()
             with self.lock:
                 for viewer in self.viewers:
                     if viewer.pending or not viewer.started:
                         viewer.flush()
-                    elif frame is not None and viewer.pacer is not None and not viewer.pacer.ready():
+                    elif frame is None:
+                        continue
+                    elif viewer.pacer is not None and not viewer.pacer.ready():
                         self.held_back += 1
-                    elif frame is not None:
+                    else:
                         key = (viewer.view, bool(viewer.chunked))
                         if key not in parts:
                             parts[key] = self.make_part(*key)
                         index, part = parts[key]
                         if index > viewer.index:        # not the frame its own thread sent it first
                             viewer.send({key[1]: part})
-                            viewer.index = index
+                            viewer.index, viewer.fed = index, now
                             if viewer.pacer is not None:
                                 viewer.pacer.sent(len(part))
+                        continue
+                    if now - viewer.fed > self.stalled_s and not viewer.gone.is_set():
+                        # A tab in the background or a phone asleep: free its place (the cap counts it);
+                        # the page starts the stream again when it wakes.
+                        viewer.let_go()
+                        self.let_go += 1
             if frame is not None:
                 last = frame.index
 

@@ -5,6 +5,7 @@ import os
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
@@ -105,6 +106,24 @@ def open_viewer(kit, app):
     server.stop()
 
 
+@contextmanager
+def reading(viewer: RawViewer):
+    """While in the block, a thread takes in every frame *viewer* is sent; yields their capture times."""
+    stop, times = threading.Event(), []
+
+    def read() -> None:
+        while not stop.is_set():
+            times.append(viewer.frame()[0])
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    try:
+        yield times
+    finally:
+        stop.set()
+        thread.join(5)
+
+
 def threads_named(name: str) -> int:
     return sum(thread.name == name for thread in threading.enumerate())
 
@@ -148,27 +167,34 @@ def test_every_event_viewer_gets_what_is_published_once_it_has_the_status(open_v
 def test_a_slow_reader_gets_fresh_frames_and_holds_nobody_up(open_viewer, kit, client):
     slow = open_viewer("/stream.mjpg", maxseg=1460, recv_size=4096)
     fast = open_viewer("/stream.mjpg", maxseg=1460)
-    stop, fast_frames = threading.Event(), []
-
-    def read_fast():
-        while not stop.is_set():
-            fast_frames.append(fast.frame()[0])
-
-    reader = threading.Thread(target=read_fast, daemon=True)
-    reader.start()
-    first = kit.frames.latest.index
-    behind = []
-    for _ in range(12):                 # one frame every 0.3 s, while the camera makes one every 0.067 s
-        taken, _ = slow.frame()
-        behind.append(kit.frames.latest.ts - taken)
-        stop.wait(0.3)
-    published = kit.frames.latest.index - first
-    stop.set()
-    reader.join(5)
+    with reading(fast) as fast_frames:
+        first = kit.frames.latest.index
+        behind = []
+        for _ in range(12):             # one frame every 0.3 s, while the camera makes one every 0.067 s
+            taken, _ = slow.frame()
+            behind.append(kit.frames.latest.ts - taken)
+            time.sleep(0.3)             # the slow reader's pace is the point here, not a wait
+        published = kit.frames.latest.index - first
     assert max(behind[2:]) < 1.0, f"the slow reader got frames {max(behind):.2f} s behind the camera"
     assert len(fast_frames) >= published / 2, f"the fast reader got {len(fast_frames)} of {published} frames"
     held_back = client.get("/api/status").json["viewers"]["camera"]["frames_held_back"]
     assert held_back >= published / 2, "the frames the slow reader skipped are counted and shown"
+
+
+def test_a_viewer_that_takes_no_frame_for_a_while_is_let_go(open_viewer, app, client):
+    """A tab in the background, a phone asleep: its place under the cap is freed; its stream ends."""
+    live, slots = app.extensions["live-shared"], app.extensions["viewers"]["camera"]
+    live.frames.stalled_s = 1.0
+    asleep = open_viewer("/stream.mjpg", maxseg=1460, recv_size=4096)
+    asleep.frame()
+    with reading(open_viewer("/stream.mjpg")) as seen:
+        assert eventually(lambda: slots.active == 1), "the sleeping viewer's slot is freed"
+        count = len(seen)
+        assert eventually(lambda: len(seen) > count + 3), "the viewer that reads goes on"
+    with pytest.raises(EOFError):       # what was on its way, then the end of the response
+        while True:
+            asleep.frame()
+    assert client.get("/api/status").json["viewers"]["camera"]["stalled_let_go"] == 1
 
 
 def test_stopping_the_kit_ends_every_stream(open_viewer, kit):

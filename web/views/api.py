@@ -20,7 +20,8 @@ def status():
     out["viewers"] = {name: {"active": slots.active, "limit": slots.limit, "refused": slots.refused}
                       for name, slots in current_app.extensions["viewers"].items()}
     # Real time over completeness: frames a slow phone was not sent, so that it gets fresh ones instead.
-    out["viewers"]["camera"]["frames_held_back"] = current_app.extensions["live-shared"].frames.held_back
+    frames = current_app.extensions["live-shared"].frames
+    out["viewers"]["camera"] |= {"frames_held_back": frames.held_back, "stalled_let_go": frames.let_go}
     return jsonify(out)
 
 
