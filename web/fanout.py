@@ -61,7 +61,6 @@ class Viewer:
         self.fed = time.monotonic()             # when it was last sent a frame
         self.pending = b""
         self._early: list[bytes] = []
-        self.sent = 0
 
     @property
     def started(self) -> bool:
@@ -102,7 +101,6 @@ class Viewer:
             except OSError:             # reset, broken pipe, timed out keepalive: the viewer has gone
                 self.gone.set()
                 return
-            self.sent += written
             self.pending = self.pending[written:]
 
     def let_go(self) -> None:
