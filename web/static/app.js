@@ -187,11 +187,11 @@
   const ascii = new TextDecoder();
   let shown = null, waiting = null, decoding = false, lastPart = 0;
 
-  function cameraTrouble() {
+  function cameraTrouble(message) {
     const note = $("camera-note");
     note.dataset.full = "1";
     note.hidden = false;
-    setText("camera-note", t("The camera view is not available right now (the kit may be busy or restarting); retrying…"));
+    setText("camera-note", message);
   }
   function showNewest() {
     if (decoding || !waiting) return;
@@ -239,7 +239,7 @@
     return [jpegs, bytes];
   }
   async function watchCamera() {
-    let again = 3000;
+    let again = 3000, crowded = false;
     const stop = new AbortController();
     lastPart = Date.now();
     const watchdog = setInterval(() => { if (Date.now() - lastPart > STALL_MS) stop.abort(); }, 2500);
@@ -247,6 +247,7 @@
       const response = await fetch(streamUrl, { cache: "no-store", signal: stop.signal });
       if (!response.ok) {         // 503: as many viewers as the kit serves; it says when to come back
         again = 1000 * (Number(response.headers.get("Retry-After")) || 3);
+        crowded = response.status === 503;
         throw new Error("HTTP " + response.status);
       }
       const reader = response.body.getReader();
@@ -270,7 +271,9 @@
     } finally {
       clearInterval(watchdog);
     }
-    cameraTrouble();
+    cameraTrouble(crowded
+      ? t("So many phones are watching that the kit cannot show its camera to one more; trying again in {s} s.", { s: again / 1000 })
+      : t("The camera view is not available right now (the kit may be busy or restarting); retrying…"));
     setTimeout(watchCamera, again);
   }
   if (window.ReadableStream && window.AbortController && "body" in Response.prototype) {
