@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ logger = logging.getLogger(__name__)
 SCHEMA_VERSION = 2            # schema_N.sql migrates N-1 -> N; a kit upgraded in place keeps its data
 WRITER_QUEUE = 100_000        # about an hour of the busiest kit's observations, should the disk stall
 SIDE_TABLES = ("tracks", "visitors", "snapshots")
+READERS = 4         # read-only connections shared by every thread
 TRACK_DETAIL = ("trajectory", "signature")     # kept in the tracks table, not repeated in observations
 
 
@@ -40,7 +43,8 @@ class Store:
         self.data_dir = self.path.parent
         self.flush_interval_s = flush_interval_s
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
+        self._readers: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
+        self._reader_slots = threading.BoundedSemaphore(READERS)
         self._written = 0
         self._progress = threading.Condition()
         self._subscription: Subscription | None = None
@@ -159,6 +163,11 @@ class Store:
             self._worker.close(timeout=3.0)
             self._worker = None
             self._conn.close()
+        while True:             # readers in use go back to the pool and are closed with the process
+            try:
+                self._readers.get_nowait().close()
+            except queue.Empty:
+                break
 
     # ---- erasing
     def forget_all(self) -> dict[str, int]:
@@ -260,13 +269,21 @@ class Store:
             conn.close()
 
     # ---- reading
-    def _reader(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect(readonly=True)
-            conn.row_factory = sqlite3.Row
-            self._local.conn = conn
-        return conn
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """One of a few read-only connections, for one read. The web server has a thread per connection
+        (88 at the default cap); a connection per thread grew the kit by ~25 MB and 170 open files over a
+        busy few minutes (bench/soak.py). A few shared ones are plenty: reads take milliseconds."""
+        with self._reader_slots:
+            try:
+                conn = self._readers.get_nowait()
+            except queue.Empty:
+                conn = self._connect(readonly=True)
+                conn.row_factory = sqlite3.Row
+            try:
+                yield conn
+            finally:
+                self._readers.put(conn)
 
     def query(self, *, kind: str | None = None, since: float | None = None, until: float | None = None,
               subject: str | None = None, limit: int = 100, offset: int = 0,
@@ -275,9 +292,10 @@ class Store:
         (newest_first: newest first, for paging back through the data page)."""
         text, args = _where(kind=kind, since=since, until=until, subject=subject)
         order = "DESC" if newest_first or since is None else "ASC"
-        rows = self._reader().execute(
-            f"SELECT * FROM observations {text} ORDER BY ts {order}, id {order} LIMIT ? OFFSET ?",
-            (*args, limit, offset)).fetchall()
+        with self._reading() as conn:
+            rows = conn.execute(
+                f"SELECT * FROM observations {text} ORDER BY ts {order}, id {order} LIMIT ? OFFSET ?",
+                (*args, limit, offset)).fetchall()
         if since is None and not newest_first:
             rows.reverse()
         return [_observation(r) for r in rows]
@@ -285,7 +303,8 @@ class Store:
     def count(self, *, kind: str | None = None, subject: str | None = None, since: float | None = None,
               until: float | None = None) -> int:
         text, args = _where(kind=kind, since=since, until=until, subject=subject)
-        return self._reader().execute(f"SELECT COUNT(*) FROM observations {text}", args).fetchone()[0]
+        with self._reading() as conn:
+            return conn.execute(f"SELECT COUNT(*) FROM observations {text}", args).fetchone()[0]
 
     def iterate(self, *, kind: str | None = None, since: float | None = None) -> Iterator[Observation]:
         """Every observation, oldest first, a page at a time (for exports of any size)."""
@@ -298,8 +317,9 @@ class Store:
             if since is not None:
                 where.append("ts > ?")
                 args.append(since)
-            rows = self._reader().execute(
-                f"SELECT * FROM observations WHERE {' AND '.join(where)} ORDER BY id LIMIT 1000", args).fetchall()
+            with self._reading() as conn:
+                rows = conn.execute(f"SELECT * FROM observations WHERE {' AND '.join(where)} ORDER BY id LIMIT 1000",
+                                    args).fetchall()
             if not rows:
                 return
             last_id = rows[-1]["id"]
@@ -307,47 +327,52 @@ class Store:
 
     def inventory(self) -> list[dict[str, Any]]:
         """Per kind: how many rows, about how many bytes, the oldest and the newest."""
-        rows = self._reader().execute(
-            "SELECT kind, COUNT(*) AS count, SUM(LENGTH(value)) + 48 * COUNT(*) AS bytes, MIN(ts) AS oldest, "
-            "MAX(ts) AS newest FROM observations GROUP BY kind").fetchall()
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT kind, COUNT(*) AS count, SUM(LENGTH(value)) + 48 * COUNT(*) AS bytes, MIN(ts) AS oldest, "
+                "MAX(ts) AS newest FROM observations GROUP BY kind").fetchall()
         return [dict(r) for r in rows]
 
     def tables(self) -> dict[str, list[str]]:
         """Every table this store holds, with its columns (the data page shows each one)."""
-        conn = self._reader()
-        names = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-        return {name: [c[1] for c in conn.execute(f"PRAGMA table_info({name})")] for name in names}
+        with self._reading() as conn:
+            names = [r[0] for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+            return {name: [c[1] for c in conn.execute(f"PRAGMA table_info({name})")] for name in names}
 
     def side_rows(self, table: str, *, limit: int = 50, offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
         if table not in SIDE_TABLES:
             raise ValueError(f"no such table: {table}")
-        conn = self._reader()
         order = "ts" if table == "snapshots" else "last_seen"
-        total = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-        rows = conn.execute(f"SELECT * FROM {table} ORDER BY {order} DESC LIMIT ? OFFSET ?",
-                            (limit, offset)).fetchall()
+        with self._reading() as conn:
+            total = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+            rows = conn.execute(f"SELECT * FROM {table} ORDER BY {order} DESC LIMIT ? OFFSET ?",
+                                (limit, offset)).fetchall()
         return total, [dict(r) for r in rows]
 
     def per_minute(self, *, kind: str, since: float, distinct_subjects: bool = False) -> list[tuple[int, float]]:
         """(minute since *since*, how many rows, or distinct subjects) for one kind."""
         what = "COUNT(DISTINCT subject)" if distinct_subjects else "COUNT(*)"
-        return [tuple(r) for r in self._reader().execute(
-            f"SELECT CAST((ts - ?) / 60 AS INTEGER) AS m, {what} FROM observations WHERE kind = ? AND ts >= ? "
-            "GROUP BY m", (since, kind, since))]
+        with self._reading() as conn:
+            return [tuple(r) for r in conn.execute(
+                f"SELECT CAST((ts - ?) / 60 AS INTEGER) AS m, {what} FROM observations WHERE kind = ? AND ts >= ? "
+                "GROUP BY m", (since, kind, since))]
 
     def per_hour_new_tracks(self, *, since: float) -> list[tuple[int, float]]:
         """(hour since *since*, tracks that started then), from the tracks table."""
-        return [tuple(r) for r in self._reader().execute(
-            "SELECT CAST((first_seen - ?) / 3600 AS INTEGER) AS h, COUNT(*) FROM tracks WHERE first_seen >= ? "
-            "GROUP BY h", (since, since))]
+        with self._reading() as conn:
+            return [tuple(r) for r in conn.execute(
+                "SELECT CAST((first_seen - ?) / 3600 AS INTEGER) AS h, COUNT(*) FROM tracks WHERE first_seen >= ? "
+                "GROUP BY h", (since, since))]
 
     def dwell_times(self) -> list[float]:
-        return [r[0] for r in self._reader().execute("SELECT dwell_s FROM tracks WHERE dwell_s IS NOT NULL")]
+        with self._reading() as conn:
+            return [r[0] for r in conn.execute("SELECT dwell_s FROM tracks WHERE dwell_s IS NOT NULL")]
 
     def visitor(self, subject: str) -> dict[str, Any] | None:
         """One phone's row of the visitors table, or None."""
-        row = self._reader().execute("SELECT * FROM visitors WHERE subject = ?", (subject,)).fetchone()
+        with self._reading() as conn:
+            row = conn.execute("SELECT * FROM visitors WHERE subject = ?", (subject,)).fetchone()
         return dict(row) if row else None
 
     def size_bytes(self) -> int:

@@ -46,6 +46,40 @@ def test_observations_published_are_stored_and_read_back(tmp_path):
     store.close()
 
 
+def test_many_threads_reading_at_once_share_a_few_connections(tmp_path):
+    """As the web server's thread per phone does: answers stay right, open connections stay few."""
+    import threading
+
+    from device.store import READERS
+
+    hub, store = running(tmp_path)
+    for i in range(50):
+        hub.publish(obs(100.0 + i, count=i))
+    assert store.flush(timeout=2)
+    answers, start = [], threading.Barrier(40)
+
+    def read():
+        start.wait(5)
+        answers.extend(store.count(kind="face") for _ in range(20))
+
+    readers = [threading.Thread(target=read) for _ in range(40)]
+    for thread in readers:
+        thread.start()
+    for thread in readers:
+        thread.join(10)
+    assert answers == [50] * 800
+    assert 1 <= store._readers.qsize() <= READERS, "connections opened for reading, all back in the pool"
+    open_here = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            open_here.append(os.readlink(f"/proc/self/fd/{fd}"))
+        except FileNotFoundError:       # the listing's own descriptor, closed by now
+            pass
+    database_files = [name for name in open_here if name.startswith(str(tmp_path))]
+    assert len(database_files) <= 3 * (READERS + 1), "the writer's and the readers' files, no more"
+    store.close()
+
+
 def test_the_database_is_in_wal_mode_with_a_schema_version(tmp_path):
     Store(tmp_path / "kit.db")
     with closing(sqlite3.connect(tmp_path / "kit.db")) as conn:
