@@ -14,22 +14,17 @@ import argparse
 import random
 import re
 import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from simulated_kit import rss_mb, simulated_kit
 
 
 def sample(pid: int) -> tuple[float, int, int]:
     """(RSS in MB, threads, open file descriptors) of a process."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    rss = int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024
-    threads = int(re.search(r"Threads:\s+(\d+)", status).group(1))
-    return rss, threads, len(list(Path(f"/proc/{pid}/fd").iterdir()))
+    threads = int(re.search(r"Threads:\s+(\d+)", Path(f"/proc/{pid}/status").read_text()).group(1))
+    return rss_mb(pid), threads, len(list(Path(f"/proc/{pid}/fd").iterdir()))
 
 
 def phone(port: int, stop: threading.Event, rng: random.Random, counts: dict[str, int]) -> None:
@@ -61,32 +56,23 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--phones", type=int, default=12)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as data:
-        kit = subprocess.Popen(
-            [sys.executable, "-m", "device", "run", "--camera", "simulated", "--mic", "simulated", "--sensors",
-             "simulated", "--host", "127.0.0.1", "--port", "0", "--data-dir", data],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        stop, counts = threading.Event(), {}
-        try:
-            port = int(re.search(r"127\.0\.0\.1:(\d+)", kit.stdout.readline()).group(1))
-            time.sleep(5.0)
-            samples = [(0.0, *sample(kit.pid))]
-            phones = [threading.Thread(target=phone, args=(port, stop, random.Random(i), counts), daemon=True)
-                      for i in range(args.phones)]
-            for thread in phones:
-                thread.start()
-            start = time.monotonic()
-            while time.monotonic() - start < 60 * args.minutes:
-                time.sleep(30)
-                samples.append((time.monotonic() - start, *sample(kit.pid)))
-            stop.set()
-            for thread in phones:
-                thread.join(15)
-            time.sleep(35)                          # sleepers are let go after 30 s
+    stop, counts = threading.Event(), {}
+    with simulated_kit() as (kit, port):
+        time.sleep(5.0)
+        samples = [(0.0, *sample(kit.pid))]
+        phones = [threading.Thread(target=phone, args=(port, stop, random.Random(i), counts), daemon=True)
+                  for i in range(args.phones)]
+        for thread in phones:
+            thread.start()
+        start = time.monotonic()
+        while time.monotonic() - start < 60 * args.minutes:
+            time.sleep(30)
             samples.append((time.monotonic() - start, *sample(kit.pid)))
-        finally:
-            kit.terminate()
-            kit.wait(10)
+        stop.set()
+        for thread in phones:
+            thread.join(15)
+        time.sleep(35)                          # sleepers are let go after 30 s
+        samples.append((time.monotonic() - start, *sample(kit.pid)))
     print(f"{args.phones} phones for {args.minutes:g} min: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
     for at, rss, threads, fds in samples:
         print(f"  {at:6.0f} s  RSS {rss:6.1f} MB  threads {threads:4d}  open files {fds:4d}")

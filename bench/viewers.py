@@ -15,14 +15,12 @@ import os
 import re
 import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from simulated_kit import rss_mb, simulated_kit
+
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -92,10 +90,6 @@ def cpu_times(pid: int) -> tuple[float, float]:
     return int(fields[11]) / TICK, int(fields[12]) / TICK
 
 
-def rss_mb(pid: int) -> float:
-    return int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{pid}/status").read_text()).group(1)) / 1024
-
-
 def phase(port: int, pid: int, count: int, seconds: float, slow: bool) -> dict:
     stop = threading.Event()
     viewers = [Viewer(port, stop) for _ in range(count)]
@@ -127,25 +121,11 @@ def main() -> None:
     parser.add_argument("--viewers", type=int, default=30)
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as data:
-        kit = subprocess.Popen(
-            [sys.executable, "-m", "device", "run", "--camera", "simulated", "--mic", "simulated", "--sensors",
-             "simulated", "--host", "127.0.0.1", "--port", "0", "--data-dir", data],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        try:
-            port = int(re.search(r"127\.0\.0\.1:(\d+)", kit.stdout.readline()).group(1))
-            time.sleep(2.0)
-            idle_rss = rss_mb(kit.pid)
-            one = phase(port, kit.pid, 1, args.seconds, slow=False)
-            many = phase(port, kit.pid, args.viewers, args.seconds, slow=True)
-            with socket.create_connection(("127.0.0.1", port)) as sock:   # past the cap?
-                sock.sendall(b"GET /api/status HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
-                status = b""
-                while chunk := sock.recv(65536):
-                    status += chunk
-        finally:
-            kit.terminate()
-            kit.wait(10)
+    with simulated_kit() as (kit, port):
+        time.sleep(2.0)
+        idle_rss = rss_mb(kit.pid)
+        one = phase(port, kit.pid, 1, args.seconds, slow=False)
+        many = phase(port, kit.pid, args.viewers, args.seconds, slow=True)
     source_fps = 15.0
     worst = min(many["fps"])
     print(f"one viewer: {one['fps'][0]:.1f} frames/s of the camera's {source_fps:.0f}; kit CPU "
