@@ -258,8 +258,8 @@
         const bytes = new Uint8Array(rest.length + value.length);
         bytes.set(rest);
         bytes.set(value, rest.length);
-        const [jpegs, left] = takeParts(bytes);
-        rest = left.slice();
+        let jpegs;
+        [jpegs, rest] = takeParts(bytes);     // a view into this chunk's buffer: no copy
         if (jpegs.length) {
           lastPart = Date.now();
           waiting = new Blob([jpegs[jpegs.length - 1]], { type: "image/jpeg" });
