@@ -34,7 +34,7 @@ class FrameHub:
         hub = FrameHub(encode=lambda frame, view: jpeg_bytes)
         hub.publish(image)                  # capture thread
         frame = hub.wait_newer(0, 1.0)      # any reader; None on timeout or close
-        index, jpeg = hub.jpeg("public")    # viewers: "public" (faces blurred) or "kiosk"
+        index, ts, jpeg = hub.jpeg("public")    # viewers: "public" (faces blurred) or "kiosk"
     """
 
     def __init__(self, encode: Callable[[Frame, str], bytes]) -> None:
@@ -70,13 +70,8 @@ class FrameHub:
                 return None
             return self._frame
 
-    def jpeg(self, view: str = "public") -> tuple[int, bytes]:
-        """(index, JPEG) of the latest frame in *view*, encoded on the first request only."""
-        index, _, data = self.jpeg_with_time(view)
-        return index, data
-
-    def jpeg_with_time(self, view: str = "public") -> tuple[int, float, bytes]:
-        """(index, capture time, JPEG) of the latest frame in *view*."""
+    def jpeg(self, view: str = "public") -> tuple[int, float, bytes]:
+        """(index, capture time, JPEG) of the latest frame in *view*, encoded on the first request only."""
         frame = self._frame
         if frame is None:
             return 0, 0.0, b""

@@ -1,6 +1,6 @@
 """The dashboard: a Flask app factory over a running kit.
 
-    app = create_app(kit)            # the kit's hub and store are read, never its devices
+    app = create_app(kit)            # the kit's hub, store reads and services; never its devices
     app.test_client().get("/api/status")
 """
 
@@ -54,12 +54,16 @@ def create_app(kit: Any, test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["viewers"] = {"camera": ViewerSlots(limit), "events": ViewerSlots(limit)}
 
     from web import i18n, security
+    from web.live import Live
+    from web.views import admin, api, kiosk, pages, pictures, stream, you
+    app.extensions["live"] = Live(kit)
+    app.extensions["charts"] = pictures.Recent(pictures.CHARTS_EVERY_S)
     i18n.init_app(app)
-    from web.views import admin, api, kiosk, pages, stream, you
     security.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(stream.bp)
+    app.register_blueprint(pictures.bp)
     app.register_blueprint(you.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(kiosk.bp)

@@ -1,7 +1,7 @@
 """Charts drawn on the device as SVG, from the store: no chart library, nothing fetched.
 
-    timeline(store, now)   # the last hour, minute by minute: people in view, faces looking, seconds of speech
-    hours(store, now)      # the last 24 hours: people per hour
+    timeline(store, now)   # the last hour, minute by minute: how many people were in view
+    hours(store, now)      # the last 24 hours: how many people came by each hour (tracks started)
     dwell(store)           # how long people stayed: a histogram of the tracks table
 """
 

@@ -51,6 +51,3 @@ class MotionDetector:
         smallest = max(4, int(self.min_area * mask.size / 4))
         boxes = [cv2.boundingRect(c) for c in contours if cv2.contourArea(c) >= smallest]
         return MotionResult(fraction, [tuple(int(v) for v in b) for b in boxes])  # type: ignore[misc]
-
-    def reset(self) -> None:
-        self._previous = None

@@ -4,10 +4,15 @@ crossings; someone who comes back is given their old ID when their appearance ma
     tracker = Tracker(line_x=320)
     events = tracker.update(ts, person_boxes, image)    # boxes in the image's pixels
     for track in tracker.active: track.id, track.dwell_s, track.trail
+    tracker.forget(7)                                   # from any thread: the lock guards the gallery
+
+The vision thread updates the tracker; other threads (forgetting, the phone-to-person guess) reach it only
+through forget(), forget_all() and in_view(), which take the tracker's lock.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -93,6 +98,15 @@ class Track:
 
 
 @dataclass(frozen=True)
+class Seen:
+    """A person in view as another thread may read them: a copy, taken under the tracker's lock."""
+
+    id: int
+    first_seen: float
+    looking: bool
+
+
+@dataclass(frozen=True)
 class TrackEvent:
     kind: str                       # start, reid, cross, end
     track: Track
@@ -115,6 +129,7 @@ class Tracker:
         self.count_in = 0
         self.count_out = 0
         self._next = 1
+        self._lock = threading.RLock()
 
     @property
     def started(self) -> int:
@@ -124,6 +139,10 @@ class Tracker:
     def update(self, ts: float, boxes: list[Box], image: np.ndarray) -> list[TrackEvent]:
         """Match this frame's person boxes to tracks: by overlap and clothing colour; when two people
         merge into one shape, the one hidden is kept (occluded) and found again by colour when they part."""
+        with self._lock:
+            return self._update(ts, boxes, image)
+
+    def _update(self, ts: float, boxes: list[Box], image: np.ndarray) -> list[TrackEvent]:
         events: list[TrackEvent] = []
         hists = [clothes_histogram(image, b) for b in boxes]
         pairs = []
@@ -218,6 +237,10 @@ class Tracker:
 
     def reidentify(self, track: Track, ts: float) -> TrackEvent | None:
         """Once a track has a face: give it an earlier ID back if someone gone matches well enough."""
+        with self._lock:
+            return self._reidentify(track, ts)
+
+    def _reidentify(self, track: Track, ts: float) -> TrackEvent | None:
         if track.reid_decided or track.signature.face is None:
             return None
         track.reid_decided = True
@@ -239,9 +262,24 @@ class Tracker:
 
     def forget(self, track_id: int) -> int:
         """Drop every remembered signature of a track ID (for "forget me"); returns how many were dropped."""
-        before = len(self.gallery)
-        self.gallery = deque((t for t in self.gallery if t.id != track_id), maxlen=self.gallery.maxlen)
-        return before - len(self.gallery)
+        with self._lock:
+            before = len(self.gallery)
+            kept = [t for t in self.gallery if t.id != track_id]
+            self.gallery.clear()
+            self.gallery.extend(kept)
+            return before - len(kept)
+
+    def forget_all(self) -> int:
+        """Drop every remembered signature (for "forget everything"); returns how many were dropped."""
+        with self._lock:
+            dropped = len(self.gallery)
+            self.gallery.clear()
+            return dropped
+
+    def in_view(self) -> list[Seen]:
+        """The people visible now, copied under the lock (for threads other than the vision thread)."""
+        with self._lock:
+            return [Seen(t.id, t.first_seen, t.looking) for t in self.active if t.visible]
 
 
 def _alike(track: Track, hist: np.ndarray | None) -> float:

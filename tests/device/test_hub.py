@@ -22,16 +22,16 @@ def test_a_late_reader_gets_the_newest_frame_not_a_queue():
 def test_each_frame_is_encoded_once_whatever_the_number_of_viewers():
     encoded = []
     hub = FrameHub(encode=lambda f, view: encoded.append(f.index) or b"jpeg%d" % f.index)
-    hub.publish(np.zeros((2, 2), np.uint8))
+    hub.publish(np.zeros((2, 2), np.uint8), ts=10.0)
     results = []
     threads = [threading.Thread(target=lambda: results.append(hub.jpeg())) for _ in range(30)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert results == [(1, b"jpeg1")] * 30 and encoded == [1]
-    hub.publish(np.zeros((2, 2), np.uint8))
-    assert hub.jpeg() == (2, b"jpeg2") and encoded == [1, 2]
+    assert results == [(1, 10.0, b"jpeg1")] * 30 and encoded == [1]
+    hub.publish(np.zeros((2, 2), np.uint8), ts=11.0)
+    assert hub.jpeg() == (2, 11.0, b"jpeg2") and encoded == [1, 2]
 
 
 def test_closing_wakes_a_waiting_reader():

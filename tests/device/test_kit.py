@@ -30,11 +30,11 @@ def test_holding_the_button_forgets_everything_and_says_what_went(kit):
     kit.sensors.devices["button"].hold_time = 0.2
     pin = kit._stimuli.button_pin
     pin.drive_low()
-    assert eventually(lambda: kit.last_forget is not None)
+    assert eventually(lambda: kit.forgetting.last is not None)
     pin.drive_high()
     forgot = kit.status()["last_forget"]
     assert forgot["total"] >= 3 and forgot["observations"] and forgot["at"] <= time.time()
-    assert kit.kiosk_view == "live", "a long press does not also toggle the kiosk"
+    assert kit.screen.view == "live", "a long press does not also toggle the kiosk"
     stored = {row["kind"]: row["count"] for row in kit.store.inventory()}
     assert sum(stored.values()) <= 10, "only what arrived after the forgetting"
 
@@ -44,7 +44,7 @@ def test_a_short_press_switches_the_kiosk_view(kit):
     pin.drive_low()
     assert kit.sensors.devices["button"].wait_for_press(1)
     pin.drive_high()
-    assert eventually(lambda: kit.kiosk_view == "data")
+    assert eventually(lambda: kit.screen.view == "data")
     assert kit.status()["kiosk_view"] == "data"
 
 
@@ -63,8 +63,8 @@ def test_old_observations_go_when_their_retention_ends(kit):
     kit.observations.publish(Observation(now - 7 * 3600, "camera", "face", None, {"count": 1}))
     kit.observations.publish(Observation(now - 25 * 3600, "camera", "face", None, {"count": 2}))
     assert kit.store.flush(5)
-    assert kit.retention["motion"] == 6 and kit.retention["face"] == 24
-    pruned = kit.keep_house(now)
+    assert kit.retention.hours["motion"] == 6 and kit.retention.hours["face"] == 24
+    pruned = kit.retention.keep_house(now)
     assert pruned["motion"] >= 1 and pruned["face"] == 1
     faces = kit.store.query(kind="face", until=now - 3600)
     assert [o.value["count"] for o in faces] == [1], "seven hours old is inside face's 24 h, not motion's 6 h"
@@ -75,8 +75,8 @@ def test_a_nearly_full_disk_stops_the_least_valuable_kinds_first(config):
     kit = Kit(config.replace("store", min_free_mb=free_mb + 1000))    # more than is free: "nearly full"
     kit.start()
     try:
-        kit.keep_house()
-        assert kit.disk["low"] and "motion" in kit.store.skip_kinds and "person" not in kit.store.skip_kinds
+        kit.retention.keep_house()
+        assert kit.retention.disk["low"] and "motion" in kit.store.skip_kinds and "person" not in kit.store.skip_kinds
         skipped = kit.store.skipped
         assert eventually(lambda: kit.store.skipped > skipped)
         assert kit.status()["store"]["disk"]["low"] is True

@@ -102,3 +102,46 @@ def test_the_people_detector_finds_someone_standing_still_and_ignores_a_wide_car
     car = empty.copy()
     car[80:110, 10:120] = (200, 60, 40)
     assert detector.detect(car) == []
+
+
+def test_forgetting_while_frames_are_analysed_neither_raises_nor_corrupts():
+    """Forget everything (and forget one person) 1,000 times from another thread while the vision thread
+    ends tracks into the gallery and re-identifies newcomers against it."""
+    import threading
+
+    tracker = Tracker(line_x=320, width=640, gallery_size=200)
+    face = np.ones(64) / 8
+    errors: list[BaseException] = []
+    done = threading.Event()
+    rounds = [0]
+
+    def analyse() -> None:
+        ts = 0.0
+        try:
+            while not done.is_set():
+                rounds[0] += 1
+                ts += 10.0
+                tracker.update(ts, boxes(200), room((200, RED)))
+                tracker.active[0].signature.face = face
+                tracker.reidentify(tracker.active[0], ts)
+                tracker.update(ts + 0.5, [], room())
+                tracker.update(ts + 2.0, [], room())        # ended: into the gallery
+        except BaseException as exc:       # noqa: BLE001 - the test reports whatever the thread hit
+            errors.append(exc)
+
+    thread = threading.Thread(target=analyse)
+    thread.start()
+    try:
+        forgets = 0
+        while (forgets < 1000 or rounds[0] < 200) and thread.is_alive():
+            tracker.forget_all() if forgets % 2 else tracker.forget(forgets % 7 + 1)
+            tracker.in_view()
+            forgets += 1
+    finally:
+        done.set()
+        thread.join(10)
+    assert not errors, f"the vision thread failed: {errors[0]!r}"
+    assert tracker.started >= 200, "frames were analysed meanwhile"
+    gallery = list(tracker.gallery)
+    assert len(gallery) <= 200 and all(not t.visible for t in gallery), "only ended tracks are remembered"
+    assert tracker.forget_all() == len(gallery) and not tracker.gallery

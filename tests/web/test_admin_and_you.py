@@ -41,7 +41,7 @@ def test_changing_the_device_needs_the_pin(client, kit, pin):
     assert client.post("/admin/forget", data={"csrf": token}).status_code == 403
     assert client.get("/admin/export.jsonl").status_code == 403
     assert client.post("/admin/settings", data={"csrf": token}).status_code == 403
-    assert kit.last_forget is None
+    assert kit.forgetting.last is None
 
 
 def test_a_form_without_its_csrf_token_is_refused(client, pin):
@@ -60,9 +60,9 @@ def test_an_admin_can_forget_everything_change_privacy_and_export(client, kit, p
     assert export.status_code == 200 and b'"kind":"face"' in export.data
     assert client.get("/admin/export.csv").data.startswith(b"id,ts,source,kind,subject,value,confidence")
     client.post("/admin/settings", data={"csrf": token, "kiosk_clear": "on"})
-    assert kit.settings == {"blur_public": False, "kiosk_clear": True}
+    assert kit.privacy.settings == {"blur_public": False, "kiosk_clear": True}
     client.post("/admin/forget", data={"csrf": token})
-    assert kit.last_forget["observations"]["face"] >= 1
+    assert kit.forgetting.last["observations"]["face"] >= 1
 
 
 def test_wrong_pins_are_rate_limited(client, pin):
@@ -104,7 +104,7 @@ def test_a_visitor_sees_what_their_phone_revealed_and_can_forget_themselves(clie
 def test_the_phone_is_linked_to_the_person_in_view_and_a_no_keeps_their_data(client, kit):
     from tests.helpers import eventually
 
-    assert eventually(lambda: kit.vision.tracker and any(t.visible for t in kit.vision.tracker.active), 10)
+    assert eventually(lambda: kit.watching.in_view(), 10)
     page = client.get("/you").get_data(as_text=True)
     match = re.search(r"We think you are <strong>person #(\d+)</strong> on the camera \((\d+)%", page)
     assert match and 0 < int(match.group(2)) <= 95 and re.search(r"because\s+you appeared", page)

@@ -12,98 +12,8 @@ import pytest
 
 from device.observations import Observation
 from tests.helpers import eventually
+from tests.web.conftest import EOI, SOI, RawViewer
 from web.fanout import Viewer, chunk, framings
-from web.server import Server
-
-SOI, EOI = b"\xff\xd8", b"\xff\xd9"
-
-
-class RawViewer:
-    """A viewer on a plain socket, as a phone's browser is: reads the response, its chunks and its parts."""
-
-    def __init__(self, port: int, path: str, *, http: str = "1.1", maxseg: int | None = None,
-                 recv_size: int = 65536) -> None:
-        self.recv_size = recv_size      # small: what it has not read stays in its socket, as a slow phone's
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        if maxseg:      # segments the size of Wi-Fi's, not loopback's 64 KB
-            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, maxseg)
-        self.sock.settimeout(10)
-        self.sock.connect(("127.0.0.1", port))
-        self.sock.sendall(f"GET {path} HTTP/{http}\r\nHost: test\r\n\r\n".encode())
-        self.wire = b""
-        while b"\r\n\r\n" not in self.wire:
-            self._recv()
-        head, self.wire = self.wire.split(b"\r\n\r\n", 1)
-        self.status = int(head.split()[1])
-        self.chunked = b"transfer-encoding: chunked" in head.lower()
-        self.body = b""
-
-    def _recv(self) -> None:
-        data = self.sock.recv(self.recv_size)
-        if not data:
-            raise EOFError("the server closed the connection")
-        self.wire += data
-
-    def _decode(self) -> None:
-        """Move the next piece of the body from the wire (de-chunked), reading the socket if need be."""
-        while True:
-            if not self.chunked and self.wire:
-                self.body, self.wire = self.body + self.wire, b""
-                return
-            line_end = self.wire.find(b"\r\n")
-            if self.chunked and line_end >= 0:
-                size, start = int(self.wire[:line_end], 16), line_end + 2
-                if size == 0:
-                    raise EOFError("the response ended")
-                if len(self.wire) >= start + size + 2:
-                    assert self.wire[start + size:start + size + 2] == b"\r\n", "a chunk is cut or overrun"
-                    self.body += self.wire[start:start + size]
-                    self.wire = self.wire[start + size + 2:]
-                    return
-            self._recv()
-
-    def frame(self) -> tuple[float, bytes]:
-        """The next whole part: (when its frame was taken, its JPEG)."""
-        while True:
-            head_end = self.body.find(b"\r\n\r\n")
-            if head_end >= 0:
-                head = self.body[:head_end].decode()
-                assert head.startswith("--frame\r\n"), f"a part starts with {head[:20]!r}"
-                fields = dict(line.split(": ", 1) for line in head.split("\r\n")[1:])
-                start = head_end + 4
-                end = start + int(fields["Content-Length"])
-                if len(self.body) >= end + 2:
-                    jpeg = self.body[start:end]
-                    assert self.body[end:end + 2] == b"\r\n"
-                    self.body = self.body[end + 2:]
-                    return float(fields["X-Frame-Time"]), jpeg
-            self._decode()
-
-    def until(self, text: str) -> str:
-        """Event stream text up to and including the first *text*."""
-        while text not in self.body.decode(errors="replace"):
-            self._decode()
-        return self.body.decode(errors="replace")
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-@pytest.fixture
-def open_viewer(kit, app):
-    """open_viewer(path, **options) -> a RawViewer of a real server for this app; all closed afterwards."""
-    server = Server(app, "127.0.0.1", 0, max_viewers=kit.config.web.max_viewers).start()
-    opened = []
-
-    def open_viewer(path: str, **options) -> RawViewer:
-        opened.append(RawViewer(server.port, path, **options))
-        return opened[-1]
-
-    yield open_viewer
-    for viewer in opened:
-        viewer.close()
-    kit.stop()
-    server.stop()
 
 
 @contextmanager
@@ -138,12 +48,12 @@ def test_every_viewer_gets_whole_frames_newest_first_from_one_writer(open_viewer
             times.append(taken)
         assert times == sorted(times) and len(set(times)) == 3, "each part is a newer frame than the last"
     assert viewers[0].chunked and not viewers[-1].chunked, "HTTP/1.0 gets the parts without chunks"
-    assert len(app.extensions["live-shared"].frames.viewers) == 6
+    assert len(app.extensions["live"].frames.viewers) == 6
     assert threads_named("fanout-frames") == 1
 
 
 def test_a_viewer_that_hangs_up_is_let_go_and_the_writer_stops(open_viewer, app):
-    live, slots = app.extensions["live-shared"], app.extensions["viewers"]["camera"]
+    live, slots = app.extensions["live"], app.extensions["viewers"]["camera"]
     viewer = open_viewer("/stream.mjpg")
     viewer.frame()
     assert slots.active == 1
@@ -183,7 +93,7 @@ def test_a_slow_reader_gets_fresh_frames_and_holds_nobody_up(open_viewer, kit, c
 
 def test_a_viewer_that_takes_no_frame_for_a_while_is_let_go(open_viewer, app, client):
     """A tab in the background, a phone asleep: its place under the cap is freed; its stream ends."""
-    live, slots = app.extensions["live-shared"], app.extensions["viewers"]["camera"]
+    live, slots = app.extensions["live"], app.extensions["viewers"]["camera"]
     live.frames.stalled_s = 1.0
     asleep = open_viewer("/stream.mjpg", maxseg=1460, recv_size=4096)
     asleep.frame()

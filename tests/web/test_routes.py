@@ -3,6 +3,7 @@ import json
 import pytest
 
 from device.observations import KINDS, Observation
+from tests.helpers import eventually
 
 
 def wait_stored(kit, kind, timeout=10.0):
@@ -83,43 +84,60 @@ def test_stored_values_are_escaped_on_the_data_page(client, kit):
     assert "<script>alert(1)</script>" not in html and "<b>x</b>" not in html
 
 
-def test_the_camera_stream_is_multipart_jpeg(client, kit):
-    kit.frames.wait_newer(0, timeout=5)
-    response = client.get("/stream.mjpg", buffered=False)
-    assert response.mimetype == "multipart/x-mixed-replace"
-    part = next(response.response)
-    assert part.startswith(b"--frame\r\nContent-Type: image/jpeg\r\n")
-    header, _, body = part.partition(b"\r\n\r\n")
-    length = int(header.split(b"Content-Length: ")[1].split(b"\r\n")[0])
-    frame_time = float(header.split(b"X-Frame-Time: ")[1])
-    assert body[:2] == b"\xff\xd8" and len(body) == length + 2
+def test_the_camera_stream_is_multipart_jpeg(open_viewer, kit, app):
+    viewer = open_viewer("/stream.mjpg")
+    assert viewer.status == 200 and viewer.headers["Content-Type"].startswith("multipart/x-mixed-replace")
+    frame_time, jpeg = viewer.frame()
+    assert viewer.part_headers["Content-Type"] == "image/jpeg"
+    assert jpeg[:2] == b"\xff\xd8" and len(jpeg) == int(viewer.part_headers["Content-Length"])
     assert abs(frame_time - kit.frames.latest.ts) < 5, "each part says when its frame was taken"
-    response.close()
-    assert client.application.extensions["viewers"]["camera"].active == 0, "a closed stream frees its slot"
+    viewer.close()
+    assert eventually(lambda: app.extensions["viewers"]["camera"].active == 0), "a closed stream frees its slot"
 
 
-def test_the_event_stream_sends_status_then_observations(client, kit):
-    response = client.get("/events", buffered=False)
-    assert response.mimetype == "text/event-stream"
-    chunks = iter(response.response)
-    first = next(chunks).decode()
-    assert first.startswith("retry: ") and "event: status" in first
+def test_the_event_stream_sends_status_then_observations(open_viewer, kit):
+    viewer = open_viewer("/events")
+    assert viewer.headers["Content-Type"].startswith("text/event-stream")
+    first = viewer.until("event: status")
+    assert first.startswith("retry: ")
     kit.observations.publish(Observation(2.0, "camera", "face", None, {"count": 3, "boxes": []}))
-    seen = ""
-    while "event: observation" not in seen:
-        seen += next(chunks).decode()
+    seen = viewer.until('"count":3')
     data = [line[6:] for line in seen.splitlines() if line.startswith("data: ")]
     assert any(json.loads(d).get("value") == {"count": 3, "boxes": []} for d in data)
-    response.close()
 
 
-def test_viewers_beyond_the_cap_get_a_polite_503(client, app):
+def test_kinds_that_are_not_public_never_reach_a_phone(open_viewer, kit, client, monkeypatch):
+    from device.observations import Kind
+
+    monkeypatch.setitem(KINDS, "secret", Kind("secret", "camera", "Secret", "x", "r", "w", public=False))
+    viewer = open_viewer("/events")
+    viewer.until("event: status")
+    kit.observations.publish(Observation(3.0, "camera", "secret", None, {"mark": "private"}))
+    kit.observations.publish(Observation(3.0, "camera", "face", None, {"mark": "public"}))
+    seen = viewer.until('"mark":"public"')
+    assert '"mark":"private"' not in seen
+    assert kit.store.flush(5)
+    remote = {"REMOTE_ADDR": "192.168.4.20"}
+    assert client.get("/api/observations?kind=secret", environ_base=remote).status_code == 403
+    listed = client.get("/api/observations?limit=1000", environ_base=remote).get_json()["observations"]
+    assert "secret" not in {o["kind"] for o in listed} and "face" in {o["kind"] for o in listed}
+    assert "secret" not in client.get("/api/status", environ_base=remote).get_json()["now"]
+    assert client.get("/api/observations?kind=secret").get_json()["count"] == 1, "the kit's own screen sees it"
+
+
+def test_viewers_beyond_the_cap_get_a_polite_503(open_viewer, app):
     slots = app.extensions["viewers"]["camera"]
     slots.active = slots.limit
-    response = client.get("/stream.mjpg")
-    assert response.status_code == 503 and "try again" in response.get_data(as_text=True)
-    assert response.headers["Retry-After"]
+    refused = open_viewer("/stream.mjpg")
+    assert refused.status == 503 and "try again" in refused.until("try again")
+    assert refused.headers["Retry-After"]
     slots.active = 0
+
+
+def test_streams_need_the_kits_own_server(client):
+    for path in ("/stream.mjpg", "/events"):
+        response = client.get(path)
+        assert response.status_code == 501 and "the kit's own server" in response.get_data(as_text=True)
 
 
 def test_the_heatmap_is_a_jpeg(client, kit):
@@ -129,27 +147,17 @@ def test_the_heatmap_is_a_jpeg(client, kit):
     assert response.data[:2] == b"\xff\xd8"
 
 
-def test_the_clear_kiosk_view_is_only_for_the_device_itself(client, kit):
-    kit.frames.wait_newer(0, timeout=5)
+def test_the_clear_kiosk_view_is_only_for_the_device_itself(client, open_viewer):
     remote = client.get("/stream.mjpg?view=kiosk", environ_base={"REMOTE_ADDR": "192.168.1.20"})
     assert remote.status_code == 403 and "screen attached to the device" in remote.get_data(as_text=True)
     assert client.get("/stream.mjpg?view=nonsense").status_code == 400
-    local = client.get("/stream.mjpg?view=kiosk", environ_base={"REMOTE_ADDR": "127.0.0.1"}, buffered=False)
-    assert local.status_code == 200
-    assert next(local.response).startswith(b"--frame")
-    local.close()
+    local = open_viewer("/stream.mjpg?view=kiosk")       # the real server's viewers are on loopback
+    assert local.status == 200 and local.frame()[1][:2] == b"\xff\xd8"
 
 
-def test_the_event_stream_carries_the_live_spectrum(client, kit):
-    response = client.get("/events", buffered=False)
-    seen = ""
-    chunks = iter(response.response)
-    while "event: spectrum" not in seen:
-        seen += next(chunks).decode()
-    data = seen.split("event: spectrum\ndata: ", 1)[1].split("\n", 1)[0]
-    columns = json.loads(data)
+def test_the_event_stream_carries_the_live_spectrum(open_viewer):
+    columns = json.loads(open_viewer("/events").line_after("event: spectrum\ndata: "))
     assert columns and all(len(bands) == 40 and all(0 <= b <= 100 for b in bands) for _, bands in columns)
-    response.close()
 
 
 def test_nothing_is_stored_that_the_data_page_cannot_show(client, kit):
@@ -237,9 +245,8 @@ def test_the_charts_are_svg_drawn_from_the_store(client, kit):
     assert client.get("/charts/pie.svg").status_code == 404
 
 
-def test_asking_a_stream_for_its_headers_only_holds_no_viewer_slot(client, app):
+def test_asking_a_stream_for_its_headers_only_holds_no_viewer_slot(open_viewer, app):
     for path, slots in (("/stream.mjpg", "camera"), ("/events", "events")):
-        response = client.head(path)
-        assert response.status_code == 200 and response.data == b""
-        response.close()
-        assert app.extensions["viewers"][slots].active == 0, f"HEAD {path} kept a slot"
+        response = open_viewer(path, method="HEAD")
+        assert response.status == 200
+        assert eventually(lambda s=slots: app.extensions["viewers"][s].active == 0), f"HEAD {path} kept a slot"

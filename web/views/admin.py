@@ -16,7 +16,8 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def page():
     kit = current_app.extensions["kit"]
     failures = current_app.extensions["pin_failures"]
-    return render_template("admin.html", admin=is_admin(), settings=kit.settings, last_forget=kit.last_forget,
+    return render_template("admin.html", admin=is_admin(), settings=kit.privacy.settings,
+                           last_forget=kit.forgetting.last,
                            wait_s=failures.wait_s(request.remote_addr or ""), message=session.pop("message", None),
                            admin_until=session.get("admin_until"))
 
@@ -48,7 +49,7 @@ def logout():
 @bp.post("/forget")
 def forget():
     require_admin()
-    result = current_app.extensions["kit"].forget_everything()
+    result = current_app.extensions["kit"].forgetting.everything()
     session["message"] = "Everything stored was erased." if result["total"] else "There was nothing to erase."
     return redirect(url_for("admin.page"), code=303)
 
@@ -56,9 +57,8 @@ def forget():
 @bp.post("/settings")
 def settings():
     require_admin()
-    kit = current_app.extensions["kit"]
-    for key in kit.settings:
-        kit.settings[key] = request.form.get(key) == "on"
+    privacy = current_app.extensions["kit"].privacy
+    privacy.update(**{key: request.form.get(key) == "on" for key in privacy.settings})
     session["message"] = "Settings changed (until the kit restarts; the config file keeps the defaults)."
     return redirect(url_for("admin.page"), code=303)
 

@@ -7,6 +7,7 @@ import math
 from flask import Blueprint, abort, current_app, jsonify, request
 
 from device.observations import KINDS
+from web.clients import is_local
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -15,12 +16,12 @@ MAX_LIMIT = 1000
 
 @bp.get("/status")
 def status():
-    kit = current_app.extensions["kit"]
-    out = kit.status()
+    live = current_app.extensions["live"]
+    out = live.status()
     out["viewers"] = {name: {"active": slots.active, "limit": slots.limit, "refused": slots.refused}
                       for name, slots in current_app.extensions["viewers"].items()}
     # Real time over completeness: frames a slow phone was not sent, so that it gets fresh ones instead.
-    frames = current_app.extensions["live-shared"].frames
+    frames = live.frames
     out["viewers"]["camera"] |= {"frames_held_back": frames.held_back, "stalled_let_go": frames.let_go}
     return jsonify(out)
 
@@ -42,8 +43,12 @@ def observations():
     limit = _number("limit", int, 100)
     if not 1 <= limit <= MAX_LIMIT:
         abort(400, f"limit must be from 1 to {MAX_LIMIT}")
-    found = current_app.extensions["kit"].store.query(kind=kind, since=since, limit=limit)
-    return jsonify(observations=[o.to_dict() for o in found], count=len(found),
+    kit = current_app.extensions["kit"]
+    if kind is not None and not kit.privacy.public(kind) and not is_local():
+        abort(403, f"{kind} is shown on the kit's own screen only, not sent to phones")
+    found = kit.store.query(kind=kind, since=since, limit=limit)
+    shown = [o for o in found if is_local() or kit.privacy.public(o.kind)]
+    return jsonify(observations=[o.to_dict() for o in shown], count=len(shown),
                    next_since=found[-1].ts if found else since)
 
 

@@ -8,7 +8,7 @@ import io
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from device.network import lan_address
-from web.views.stream import LOCAL
+from web.clients import is_local
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
 
@@ -53,8 +53,9 @@ def _svg(text: str) -> Response:
 @bp.get("")
 def kiosk():
     kit = current_app.extensions["kit"]
-    local = request.remote_addr in LOCAL
-    return render_template("kiosk.html", status=kit.status(), url=dashboard_url(), wifi=kit.config.kiosk.wifi_ssid,
+    local = is_local()
+    return render_template("kiosk.html", status=current_app.extensions["live"].status(), url=dashboard_url(),
+                           wifi=kit.config.kiosk.wifi_ssid,
                            pin=kit.admin.shown if local else None, pin_created=kit.admin.created if local else None,
                            local=local, retention_h=kit.config.store.retention_h)
 

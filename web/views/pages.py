@@ -12,6 +12,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 
 from device.observations import KINDS
 from device.store import SIDE_TABLES
+from web.clients import is_local
 
 bp = Blueprint("pages", __name__)
 PER_PAGE = 50
@@ -19,7 +20,7 @@ PER_PAGE = 50
 
 @bp.get("/")
 def live():
-    return render_template("index.html", status=current_app.extensions["kit"].status())
+    return render_template("index.html", status=current_app.extensions["live"].status())
 
 
 def _when(name: str) -> float | None:
@@ -75,6 +76,8 @@ def data():
     total = store.count(kind=kind, subject=subject, since=since, until=until)
     rows = store.query(kind=kind, subject=subject, since=since, until=until, limit=PER_PAGE,
                        offset=(page - 1) * PER_PAGE, newest_first=True)
+    if not is_local():      # a kind that is not public stays on the kit's own screen
+        rows = [o for o in rows if kit.privacy.public(o.kind)]
     side = {name: store.side_rows(name, limit=PER_PAGE, offset=(page - 1) * PER_PAGE if name == table else 0)
             for name in SIDE_TABLES}
     files = _files(store.data_dir)
@@ -84,5 +87,5 @@ def data():
         filters={"kind": kind or "", "subject": subject or "", "since": request.args.get("since", ""),
                  "until": request.args.get("until", "")},
         side=side, table=table, columns=store.tables(), files=files, db_bytes=store.size_bytes(),
-        files_bytes=sum(f["bytes"] for f in files), retention=kit.retention, disk=kit.disk,
-        last_forget=kit.last_forget, now=time.time())
+        files_bytes=sum(f["bytes"] for f in files), retention=kit.retention.hours, disk=kit.retention.disk,
+        last_forget=kit.forgetting.last, now=time.time())

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-import json
+import re
 import time
 
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
@@ -16,30 +16,19 @@ bp = Blueprint("you", __name__)
 # What the page's script may report, each as a short string: what a browser tells any site that asks.
 REVEALED = ("time_zone", "screen", "pixel_ratio", "touch_points", "cpu_cores", "memory_gb", "battery",
             "charging", "local_time")
-GUESS_EVERY_S = 300
-
-
-def _details(kit, subject: str) -> tuple[dict | None, dict]:
-    mine = kit.store.visitor(subject)
-    return mine, json.loads(mine["details"]) if mine else {}
 
 
 @bp.get("/you")
 def you():
     kit = current_app.extensions["kit"]
     subject = visitor_subject()
-    before, previous = _details(kit, subject)
+    before, previous = kit.visitors.row(subject)
     agent = request.headers.get("User-Agent", "")[:300]
     details = {**{k: v for k, v in previous.items() if k in REVEALED}, "ip": request.remote_addr,
                "user_agent": agent, **parse(agent), "languages": request.headers.get("Accept-Language", "")[:100]}
     now = time.time()
-    visits = kit.store.record_visit(subject, now, details)     # stored as shown: no need to read it back
-    guesses = kit.store.query(subject=subject, kind="correlation", limit=20, newest_first=True)
-    guess = next((o.value for o in guesses if "reasons" in o.value), None)
-    if not guesses or now - guesses[0].ts > GUESS_EVERY_S:
-        guess = kit.guess_person(subject, now) or guess
-    answered = {o.value["track"]: o.value["confirmed"] for o in reversed(guesses)
-                if "reasons" not in o.value and "confirmed" in o.value and "track" in o.value}
+    visits = kit.visitors.record(subject, now, details)     # stored as shown: no need to read it back
+    guess, answered = kit.visitors.guess_for(subject, now)
     observations = kit.store.query(subject=subject, limit=200, newest_first=True)
     return render_template("you.html", subject=subject, visits=visits,
                            first_seen=before["first_seen"] if before else now, details=details,
@@ -52,30 +41,30 @@ def reveal():
     """The page's script reports what the browser exposes; it is stored with the visit, like analytics do."""
     kit = current_app.extensions["kit"]
     subject = visitor_subject()
-    mine, details = _details(kit, subject)
+    mine, details = kit.visitors.row(subject)
     if mine is None:
         abort(409, "open /you first: there is no visit to add this to")
     for key in REVEALED:
         value = request.form.get(key)
         if value is not None:
             details[key] = value.strip()[:100]
-    kit.store.record_visit(subject, time.time(), details)
+    kit.visitors.record(subject, time.time(), details)
     return jsonify(stored={k: details[k] for k in REVEALED if k in details})
 
 
 @bp.post("/you/answer")
 def answer():
     track = request.form.get("track", "")
-    if not track.startswith("track:") or not track[6:].isdigit():
+    if not re.fullmatch(r"track:[0-9]{1,9}", track):
         abort(400, "track must look like track:7")
-    current_app.extensions["kit"].answer_guess(visitor_subject(), track, request.form.get("answer") == "yes")
+    current_app.extensions["kit"].visitors.answer(visitor_subject(), track, request.form.get("answer") == "yes")
     return redirect(url_for("you.you") + "#guess", code=303)
 
 
 @bp.post("/you/forget")
 def forget():
     kit = current_app.extensions["kit"]
-    counts = kit.forget_me(visitor_subject())
+    counts = kit.forgetting.me(visitor_subject())
     session["forgotten"] = {"counts": counts, "total": sum(counts.values()), "at": time.time()}
     g.forgotten = True          # and the cookie that linked this phone to its data goes too
     return redirect(url_for("you.you"), code=303)

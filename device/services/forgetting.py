@@ -1,0 +1,55 @@
+"""Forgetting: "forget everything" (the admin page, the button) and "forget me" (a visitor's phone) reach
+every part that remembers: the store's rows, the files, the tracker's signatures, the words heard.
+
+    forgetting = Forgetting(store, visitors=visitors, parts=[snapshots.erase_all, ...], signatures=watching)
+    forgetting.everything()        # {"at": .., "observations": {..}, "files": 3, "total": 120}
+    forgetting.me("visitor:3f..")  # {"visitors": 1, "person": 12, "signatures in memory": 1}
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from device.services.visitors import Visitors
+from device.store import Store
+
+logger = logging.getLogger(__name__)
+
+
+class Forgetting:
+    def __init__(self, store: Store, *, visitors: Visitors, files: list[Callable[[], int]],
+                 signatures: Any) -> None:
+        """*files*: each erases the files one part keeps and returns how many; *signatures*: has forget(id)
+        and forget_all() for the appearance signatures held in memory."""
+        self.store = store
+        self.visitors = visitors
+        self.files = files
+        self.signatures = signatures
+        self.last: dict[str, Any] | None = None
+
+    def everything(self) -> dict[str, Any]:
+        """Delete every observation, file and remembered appearance; say what was deleted and when."""
+        counts = self.store.forget_all()
+        files = sum(erase() for erase in self.files)
+        self.signatures.forget_all()
+        self.store.vacuum_later()       # gives the space back to the file system, holding nobody up
+        self.last = {"at": time.time(), "observations": counts, "files": files,
+                     "total": sum(counts.values()) + files}
+        logger.warning("forgot everything: %d observations and %d files deleted", sum(counts.values()), files)
+        return self.last
+
+    def me(self, visitor: str) -> dict[str, int]:
+        """Everything about one visitor: their visits, what their phone revealed, and every track linked to
+        them (not those they said were someone else), with the tracks' observations, trajectories,
+        signatures and snapshots."""
+        tracks = self.visitors.linked(visitor)
+        counts = self.store.forget_subjects({visitor} | tracks)
+        for subject in tracks:
+            dropped = self.signatures.forget(int(subject.split(":", 1)[1]))
+            if dropped:
+                counts["signatures in memory"] = counts.get("signatures in memory", 0) + dropped
+        logger.info("forgot %s: %s", visitor, counts)
+        return counts

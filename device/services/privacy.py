@@ -1,0 +1,59 @@
+"""Privacy settings an administrator may change while the kit runs, and what each viewer is shown.
+
+    privacy = Privacy(config, detections=lambda: watching.latest)
+    frames = FrameHub(encode=privacy.render)        # "public" blurs faces; "kiosk" may show them clear
+    privacy.update(blur_public=False)               # from /admin
+    privacy.public(kind)                            # may remote viewers see this kind of observation?
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from device.config import Config
+from device.hub import Frame
+from device.observations import KINDS
+
+SETTINGS = ("blur_public", "kiosk_clear")
+
+
+class Privacy:
+    def __init__(self, config: Config, *, detections: Callable[[], Any]) -> None:
+        self._lock = threading.Lock()
+        self._settings = {"blur_public": config.vision.blur_faces, "kiosk_clear": config.vision.kiosk_clear_faces}
+        self._detections = detections
+        self.blocks = config.vision.blur_strength
+        self.quality = config.camera.jpeg_quality
+
+    @property
+    def settings(self) -> dict[str, bool]:
+        """A copy: change them with update()."""
+        with self._lock:
+            return dict(self._settings)
+
+    def update(self, **values: bool) -> None:
+        unknown = set(values) - set(SETTINGS)
+        if unknown:
+            raise KeyError(f"no privacy setting {', '.join(sorted(unknown))}; the settings are {', '.join(SETTINGS)}")
+        with self._lock:
+            self._settings.update({key: bool(value) for key, value in values.items()})
+
+    def blur(self, view: str) -> bool:
+        """Whether faces are blurred in *view* ("public": every phone; "kiosk": the device's own screen)."""
+        settings = self.settings
+        return settings["blur_public"] and not (view == "kiosk" and settings["kiosk_clear"])
+
+    def render(self, frame: Frame, view: str) -> bytes:
+        """The JPEG viewers of *view* see, with what the kit inferred drawn over it (FrameHub's encoder)."""
+        from device.vision.privacy import render_view
+
+        return render_view(frame.image, self._detections(), blur=self.blur(view), blocks=self.blocks,
+                           quality=self.quality)
+
+    @staticmethod
+    def public(kind: str) -> bool:
+        """Whether remote viewers (phones) may see observations of *kind*; unknown kinds are not shown."""
+        entry = KINDS.get(kind)
+        return entry is not None and entry.public

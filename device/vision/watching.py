@@ -1,0 +1,131 @@
+"""The vision service: analyses the newest frame in its own thread, and is what other parts ask of vision.
+
+    watching = Watching(config, frames, publish=hub.publish, snapshot=snapshots.save)
+    Worker("vision", watching.loop).start()        # only when watching.available
+    watching.in_view()                              # people visible now (copies, safe from any thread)
+    watching.heatmap_jpeg()                         # where people have been
+    watching.forget(7); watching.forget_all()       # the tracker's remembered signatures
+
+Without OpenCV (or its face cascades) the kit runs on without vision and says why (watching.error).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from device.config import Config
+from device.errors import DeviceUnavailable
+from device.health import RateMeter
+from device.hub import Frame, FrameHub
+from device.observations import Observation
+
+logger = logging.getLogger(__name__)
+
+HEATMAP_EVERY_S = 2.0
+TRACK_DETAIL = ("trajectory", "signature")     # kept in the tracks table, not repeated in observations
+
+
+class Watching:
+    def __init__(self, config: Config, frames: FrameHub, *, publish: Callable[[Observation], None],
+                 snapshot: Callable[..., None] | None = None) -> None:
+        self.frames = frames
+        self.rate = RateMeter()
+        self.analysed = 0
+        self.skipped = 0
+        self.error: str | None = None
+        self.analyzer: Any = None
+        self._heatmap: tuple[float, bytes] = (-HEATMAP_EVERY_S, b"")
+        self._heatmap_lock = threading.Lock()
+        try:
+            import cv2
+
+            # One thread: the pipeline's pictures are small, and OpenCV's worker pool spins (sched_yield)
+            # between calls, about a tenth of the kit's CPU here for nothing (bench/pipeline.py measures
+            # this way too). The Pi's other cores are left for the camera, the microphone and the phones.
+            cv2.setNumThreads(1)
+            from device.vision.pipeline import VisionAnalyzer
+            self.analyzer = VisionAnalyzer(config.vision, publish=publish, snapshot=snapshot)
+        except ImportError:
+            self.error = "vision analysis needs OpenCV: pip install 'awareness-kit[vision]'"
+        except DeviceUnavailable as exc:     # OpenCV without its face cascades
+            self.error = str(exc)
+        if self.error:
+            logger.warning("vision: %s", self.error)
+
+    @property
+    def available(self) -> bool:
+        return self.analyzer is not None
+
+    def loop(self, stop: threading.Event) -> None:
+        """Analyse the newest frame, skipping (and counting) those that arrived meanwhile."""
+        last = 0
+        while not stop.is_set():
+            frame: Frame | None = self.frames.wait_newer(last, timeout=0.5)
+            if frame is None:
+                continue
+            if last:
+                self.skipped += frame.index - last - 1
+            last = frame.index
+            self.analyzer.process(frame)
+            self.analysed += 1
+            self.rate.tick()
+
+    @property
+    def latest(self) -> Any:
+        """What was last seen (boxes, people, faces), for drawing on what viewers see."""
+        if self.analyzer is not None:
+            return self.analyzer.latest
+        from device.vision.pipeline import Detections
+        return Detections()
+
+    def status(self) -> dict[str, Any]:
+        return {"analysis_fps": round(self.rate.rate, 1), "frames_analysed": self.analysed,
+                "frames_skipped": self.skipped, "vision_error": self.error}
+
+    def summary(self) -> dict[str, Any] | None:
+        return self.analyzer.summary() if self.analyzer is not None else None
+
+    def heatmap_jpeg(self) -> bytes:
+        """Where people have stood and walked, drawn at most every HEATMAP_EVERY_S however many ask."""
+        if self.analyzer is None:
+            raise DeviceUnavailable(f"no heatmap: {self.error}")
+        with self._heatmap_lock:
+            made, jpeg = self._heatmap
+            if time.monotonic() - made >= HEATMAP_EVERY_S:
+                jpeg = self.analyzer.heatmap_jpeg()
+                self._heatmap = (time.monotonic(), jpeg)
+            return jpeg
+
+    # ---- what other threads may ask of the tracker (each call takes its lock)
+    def in_view(self) -> list[Any]:
+        tracker = self.analyzer.tracker if self.analyzer is not None else None
+        return tracker.in_view() if tracker is not None else []
+
+    def forget(self, track_id: int) -> int:
+        tracker = self.analyzer.tracker if self.analyzer is not None else None
+        return tracker.forget(track_id) if tracker is not None else 0
+
+    def forget_all(self) -> int:
+        tracker = self.analyzer.tracker if self.analyzer is not None else None
+        return tracker.forget_all() if tracker is not None else 0
+
+
+def stored_person(obs: Observation) -> tuple[dict[str, Any], list[Any]]:
+    """How a person observation is stored: its trajectory and signature go to the tracks table (one row per
+    track, updated as it goes), the rest to the observations table (the store's route for "person")."""
+    from device.store import SideRow
+
+    value = obs.value
+    if not obs.subject:
+        return value, []
+    detail = {k: json.dumps(value[k], separators=(",", ":")) if k in value else None for k in TRACK_DETAIL}
+    dwell = value.get("dwell_s")
+    row = SideRow("tracks", {"subject": obs.subject, "first_seen": obs.ts - float(dwell or 0.0),
+                             "last_seen": obs.ts, "dwell_s": dwell, "looked": value.get("looked"), **detail},
+                  key="subject", keep=TRACK_DETAIL)
+    return {k: v for k, v in value.items() if k not in TRACK_DETAIL}, [row]

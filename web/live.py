@@ -1,0 +1,107 @@
+"""What every viewer of one app's live streams shares, made once however many watch: the latest frame as
+a multipart part, the status event, the event text (observations, the live spectrum, the status), and the
+two fan-outs that send them (web/fanout.py).
+
+    live = Live(kit)
+    index, part = live.part("public")       # the latest frame as a multipart part
+    live.status_event()                     # "event: status\ndata: {...}\n\n", made at most twice a second
+
+Kinds that are not public (device.services.privacy) are never sent: the event stream goes to phones.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+import time
+from typing import Any
+
+from device.hub import Subscription
+from web.fanout import EventFanout, FrameFanout, chunk
+
+BOUNDARY = b"frame"
+STATUS_EVERY_S = 1.0
+KEEPALIVE_S = 15.0
+
+
+class Live:
+    def __init__(self, kit: Any) -> None:
+        self.kit = kit
+        self._lock = threading.Lock()
+        self._parts: dict[tuple[str, bool], tuple[int, bytes]] = {}
+        self._status: tuple[float, str] = (-STATUS_EVERY_S, "")
+        self.frames = FrameFanout(kit.frames, self.part)
+        self.events = EventFanout(lambda: kit.observations.subscribe(maxsize=200),
+                                  lambda subscription: EventText(self, subscription))
+
+    def part(self, view: str, chunked: bool = False) -> tuple[int, bytes]:
+        """(index, the latest frame as a multipart part); *chunked*: framed as an HTTP/1.1 chunk too."""
+        index, ts, jpeg = self.kit.frames.jpeg(view)
+        with self._lock:
+            cached = self._parts.get((view, False))
+            if cached is None or cached[0] != index:
+                cached = self._parts[(view, False)] = (
+                    index, b"--" + BOUNDARY + b"\r\nContent-Type: image/jpeg\r\nContent-Length: "
+                    + str(len(jpeg)).encode() + b"\r\nX-Frame-Time: " + f"{ts:.3f}".encode() + b"\r\n\r\n"
+                    + jpeg + b"\r\n")
+            if not chunked:
+                return cached
+            framed = self._parts.get((view, True))
+            if framed is None or framed[0] != index:
+                framed = self._parts[(view, True)] = (index, chunk(cached[1]))
+            return framed
+
+    def status(self) -> dict[str, Any]:
+        """The kit's status as phones may see it: the latest observation of public kinds only."""
+        out = self.kit.status()
+        out["now"] = {kind: obs for kind, obs in out["now"].items() if self.kit.privacy.public(kind)}
+        return out
+
+    def status_event(self) -> str:
+        """Made at most twice a second, however many viewers ask."""
+        with self._lock:
+            made, text = self._status
+            if time.monotonic() - made >= STATUS_EVERY_S / 2:
+                text = f"event: status\ndata: {json.dumps(self.status(), separators=(',', ':'))}\n\n"
+                self._status = (time.monotonic(), text)
+            return text
+
+
+class EventText:
+    """What event viewers are sent next: new observations of public kinds, new spectrum columns (shown,
+    never stored), the status once a second, a keep-alive comment after 15 quiet seconds."""
+
+    def __init__(self, live: Live, subscription: Subscription) -> None:
+        self.live, self.subscription = live, subscription
+        self.listening = live.kit.listening
+        self.public = live.kit.privacy.public
+        columns = self.listening.spectrum_after(0.0) if self.listening is not None else []
+        self.spectrum_after = columns[-1][0] if columns else 0.0
+        self.last_status = self.last_sent = time.monotonic()
+
+    def __call__(self, timeout: float) -> str:
+        """The events to send now, waiting up to *timeout* s for an observation; '' if nothing is due."""
+        batch = self.subscription.get_batch(timeout=timeout, limit=100)
+        text = "".join(f"event: observation\ndata: {o.to_json()}\n\n" for o in batch if self.public(o.kind))
+        if self.listening is not None:
+            columns = self.listening.spectrum_after(self.spectrum_after)
+            if columns:
+                self.spectrum_after = columns[-1][0]
+                text += f"event: spectrum\ndata: [{','.join(map(_column, columns))}]\n\n"
+        now = time.monotonic()
+        if now - self.last_status >= STATUS_EVERY_S:
+            text += self.live.status_event()
+            self.last_status = now
+        if not text and now - self.last_sent >= KEEPALIVE_S:
+            text = ": keep-alive\n\n"
+        if text:
+            self.last_sent = now
+        return text
+
+
+@functools.lru_cache(maxsize=256)
+def _column(column: tuple[float, tuple[int, ...]]) -> str:
+    """One spectrum column as JSON, made once for every viewer."""
+    ts, bands = column
+    return f"[{ts},[{','.join(map(str, bands))}]]"

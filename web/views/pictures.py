@@ -1,0 +1,58 @@
+"""Pictures drawn on the device: where people have been (/heatmap.jpg) and the live page's charts
+(/charts/<name>.svg), each made at most every few seconds however many phones ask."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from flask import Blueprint, Response, abort, current_app
+
+from device.errors import DeviceUnavailable
+from web import charts
+
+bp = Blueprint("pictures", __name__)
+
+CHARTS_EVERY_S = 10.0
+MAKERS: dict[str, Callable] = {"timeline": lambda store: charts.timeline(store, time.time()),
+                               "hours": lambda store: charts.hours(store, time.time()),
+                               "dwell": charts.dwell}
+
+
+class Recent:
+    """The last result of each maker, made again only when older than *every_s*."""
+
+    def __init__(self, every_s: float) -> None:
+        self.every_s = every_s
+        self._lock = threading.Lock()
+        self._made: dict[str, tuple[float, str]] = {}
+
+    def get(self, name: str, make: Callable[[], str]) -> str:
+        with self._lock:
+            made, value = self._made.get(name, (-self.every_s, ""))
+            if time.monotonic() - made >= self.every_s:
+                value = make()
+                self._made[name] = (time.monotonic(), value)
+            return value
+
+
+@bp.get("/heatmap.jpg")
+def heatmap():
+    """Where people have stood and walked, over the camera's learnt picture of the empty room."""
+    watching = current_app.extensions["kit"].watching
+    try:
+        jpeg = watching.heatmap_jpeg()
+    except DeviceUnavailable as exc:
+        abort(404, str(exc))
+    return Response(jpeg, mimetype="image/jpeg", headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/charts/<name>.svg")
+def chart(name: str):
+    """The live page's charts, drawn on the device: timeline, hours, dwell."""
+    if name not in MAKERS:
+        abort(404, f"no chart {name[:30]!r}; the charts are {', '.join(MAKERS)}")
+    store = current_app.extensions["kit"].store
+    svg = current_app.extensions["charts"].get(name, lambda: MAKERS[name](store))
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
