@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
-from gpiozero.pins.mock import MockFactory
+from gpiozero.pins.mock import MockFactory, MockTriggerPin
 
 from device.config import SensorsConfig
 from device.observations import Observation
 from device.scene import Scene
-from device.sensors import SensorBoard, SimulatedStimuli
+from device.sensors import SensorBoard, SimulatedStimuli, open_sensors
 from device.sensors.fusion import PresenceFusion
 from tests.helpers import Published, eventually
 
@@ -125,6 +126,76 @@ def test_a_sensor_on_a_pin_in_use_is_reported_and_the_rest_goes_on():
     board.close()
     blocker.close()
     factory.reset()
+
+
+def test_a_temperature_file_that_reads_empty_fails_that_device_only(rig):
+    _, stimuli, board, published, _ = rig
+    Path(stimuli.temperature_file).write_text("")    # as a thermal zone can read, mid-update or unpowered
+    status = board.status()
+    assert status["temperature"]["state"] == "failed" and "ValueError" in status["temperature"]["error"]
+    assert {key for key, entry in status.items() if entry["state"] != "ok"} == {"temperature"}
+    board.read_once()                                 # publishes what reads, and does not raise
+    (health,) = published.of("health")
+    assert "temperature_c" not in health.value and health.value["load_1m"] >= 0
+    assert published.of("distance") and published.of("light")
+    Path(stimuli.temperature_file).write_text("52000\n")
+    assert board.status()["temperature"] == {"state": "ok", "celsius": 52.0}
+
+
+def test_the_simulated_cpu_temperature_never_reads_empty_while_the_scene_rewrites_it(rig):
+    _, stimuli, board, _, _ = rig
+    states: list[str] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            states.append(board.reading("temperature")["state"])
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    for n in range(300):
+        stimuli.step(5.0 * n)                         # each whole 5 s rewrites the temperature file
+    done.set()
+    reader.join(5.0)
+    assert not reader.is_alive() and states and set(states) == {"ok"}
+
+
+def test_a_pin_factory_handed_in_is_used_as_it_is_and_no_stimuli_are_made():
+    factory = MockFactory()
+    config = SensorsConfig()
+    echo = factory.pin(config.echo_pin)
+    factory.pin(config.trigger_pin, pin_class=MockTriggerPin, echo_pin=echo, echo_time=0.004)   # 0.69 m away
+    published = Published()
+    board, stimuli = open_sensors("simulated", config, publish=published, scene=Scene(seed=1), epoch=0.0,
+                                  pin_factory=factory)
+    assert stimuli is None and board.factory is factory and (board.name, board.real) == ("mock", False)
+    with board:
+        board.start()
+        assert board.devices["pir"].wait_for_no_motion(1.0)   # a quiet room first: motion is an edge
+        factory.pin(config.pir_pin).drive_high()      # then someone walks past
+        assert board.devices["pir"].wait_for_motion(1.0)
+        assert published.wait_for(lambda o: o.kind == "pir" and o.value == {"motion": True})
+        factory.pin(config.button_pin).drive_low()    # and presses the button
+        assert board.devices["button"].wait_for_press(1.0)
+        assert eventually(lambda: abs(board.devices["distance"].distance - 0.69) < 0.1)
+        status = board.status()
+        assert status["pir"] == {"state": "ok", "motion": True} and status["button"] == {"state": "ok", "pressed": True}
+        assert abs(status["distance"]["metres"] - 0.69) < 0.1
+        factory.pin(config.button_pin).drive_high()   # and lets go before it counts as a long press
+        assert board.devices["button"].wait_for_release(1.0)
+    assert board.devices == {}
+    factory.reset()
+
+
+def test_a_pin_factory_that_is_not_a_mock_is_taken_for_real_gpio(monkeypatch):
+    def no_probe(*, required):
+        raise AssertionError("the factory given is used; none is looked for")
+
+    monkeypatch.setattr("device.sensors.pins.real_factory", no_probe)
+    lgpio = object()                                  # stands in for LGPIOFactory(); the board is not started
+    board, stimuli = open_sensors("auto", SensorsConfig(), publish=Published(), scene=Scene(seed=1), epoch=0.0,
+                                  pin_factory=lgpio)
+    assert stimuli is None and board.factory is lgpio and (board.name, board.real) == ("gpio", True)
 
 
 def test_presence_says_which_sensors_agree():
