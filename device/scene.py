@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from device.errors import DeviceUnavailable
+from device.scene_media import clap, face_bank, footsteps, paste, resized_face, voice  # noqa: F401 (face_bank: public here too)
 
 WIDTH, HEIGHT = 640, 480
 ROOM_DEPTH_M = 3.5          # where the back wall is, for the distance sensor
@@ -125,39 +124,6 @@ def car(seed: int, k: int) -> Car:
     plate = f"BG{rng.integers(100, 1000)}{letters[rng.integers(0, 20)]}{letters[rng.integers(0, 20)]}"
     colour = tuple(int(c) for c in rng.integers(40, 200, size=3))
     return Car(20.0 + k * CAR_EVERY_S + float(rng.uniform(0, 20)), plate, colour)  # type: ignore[arg-type]
-
-
-@functools.cache
-def face_bank() -> tuple[np.ndarray, ...]:
-    """Square BGR faces: the astronaut, then those of scikit-image's LFW subset that a frontal detector
-    finds when shown alone at 64 and 96 px (a handful are too turned or dark), so that the scene's ground
-    truth "looking at the camera" is something a camera could see, and the benchmark measures what the
-    pipeline's shortcuts lose rather than the limits of a 2001 detector."""
-    try:
-        from skimage import data
-    except ImportError:
-        raise DeviceUnavailable(
-            "the simulated camera needs scikit-image's sample faces: pip install 'awareness-kit[sim]'") from None
-    import cv2
-
-    astronaut = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
-    candidates = [np.ascontiguousarray(astronaut[56:171, 167:282])]
-    tint = np.array([0.86, 0.93, 1.0])      # a warm skin tone on the grey photographs
-    for grey in data.lfw_subset()[:100]:
-        face = cv2.cvtColor((grey * 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
-        candidates.append((face * tint).astype(np.uint8))
-    detector = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
-
-    def findable(face: np.ndarray) -> bool:
-        for size in (64, 96):
-            shown = cv2.copyMakeBorder(cv2.resize(face, (size, size)), 40, 40, 40, 40, cv2.BORDER_CONSTANT,
-                                       value=(150, 170, 190))
-            if not len(detector.detectMultiScale(cv2.cvtColor(shown, cv2.COLOR_BGR2GRAY), 1.2, 4,
-                                                 minSize=(48, 48))):
-                return False
-        return True
-
-    return tuple(face for face in candidates if findable(face))
 
 
 RETURN_CHANCE = 0.3
@@ -311,8 +277,8 @@ class Scene:
                     person.visitor.shirt, -1)
         cv2.rectangle(image, (fx + fw // 4, body_top - 8), (fx + 3 * fw // 4, body_top + 4), (120, 150, 190), -1)
         if person.looking:
-            face = _resized_face(person.visitor.face, fw)
-            _paste(image, face, fx, fy)
+            face = resized_face(person.visitor.face, fw)
+            paste(image, face, fx, fy)
         else:   # the back or side of a head: hair, no face for a detector to find
             cv2.ellipse(image, (fx + fw // 2, fy + fh // 2), (fw // 2, fh // 2), 0, 0, 360, (40, 45, 55), -1)
 
@@ -325,48 +291,9 @@ class Scene:
         for v in self.visitors_between(t[0], t[-1] + 1 / samplerate):
             talking = (t >= v.talk_start) & (t < v.talk_end)
             if talking.any():
-                out += np.where(talking, _voice(t, v), 0.0)
+                out += np.where(talking, voice(t, v), 0.0)
             if v.walking(t[0]):
-                out += _footsteps(t, v)
+                out += footsteps(t, v)
             if v.clap_at is not None and t[0] - 0.1 <= v.clap_at <= t[-1]:
-                out += _clap(t, v.clap_at, rng)
+                out += clap(t, v.clap_at, rng)
         return out.astype(np.float32)
-
-
-@functools.lru_cache(maxsize=256)
-def _resized_face(index: int, size: int) -> np.ndarray:
-    import cv2
-
-    return cv2.resize(face_bank()[index], (size, size), interpolation=cv2.INTER_LINEAR)
-
-
-def _paste(image: np.ndarray, sprite: np.ndarray, x: int, y: int) -> None:
-    """Copy sprite into image at (x, y), clipped at the edges."""
-    h, w = sprite.shape[:2]
-    x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, image.shape[1]), min(y + h, image.shape[0])
-    if x0 < x1 and y0 < y1:
-        image[y0:y1, x0:x1] = sprite[y0 - y:y1 - y, x0 - x:x1 - x]
-
-
-def _voice(t: np.ndarray, v: Visitor) -> np.ndarray:
-    """A speech-like sound: a gliding voiced pitch with harmonics, in syllables and words."""
-    vibrato_hz, depth = 0.7, 0.08
-    phase = 2 * np.pi * v.pitch_hz * (t - depth * np.cos(2 * np.pi * vibrato_hz * t) / (2 * np.pi * vibrato_hz))
-    tone = sum(np.sin(h * phase) / h for h in range(1, 9))
-    syllables = np.maximum(0.0, np.sin(2 * np.pi * 4.0 * t + v.number)) ** 2
-    words = np.clip((np.sin(2 * np.pi * 0.6 * t + v.number) + 0.3) * 4, 0.0, 1.0)   # words fade in and out
-    loudness = 0.12 * 1.5 / v.distance_m
-    return loudness * tone * syllables * words
-
-
-def _footsteps(t: np.ndarray, v: Visitor) -> np.ndarray:
-    """Soft thuds, two steps a second."""
-    since_step = (t - v.enter) % 0.5
-    return 0.01 * np.exp(-since_step * 60) * np.sin(2 * np.pi * 90 * t)
-
-
-def _clap(t: np.ndarray, at: float, rng: np.random.Generator) -> np.ndarray:
-    """A hand clap: a bright burst of noise dying away in a few tens of milliseconds."""
-    since = t - at
-    burst = np.diff(rng.normal(0.0, 0.6, len(t) + 1))        # differenced noise: mostly high frequencies
-    return np.where(since >= 0, burst * np.exp(-np.maximum(since, 0) * 80), 0.0)

@@ -19,18 +19,17 @@ import numpy as np
 
 from device.config import VisionConfig
 from device.hub import Frame
-from device.observations import Observation, finite
+from device.observations import Observation
 from device.vision.faces import FaceDetector, expand, overlaps, union
 from device.vision.motion import Box, MotionDetector
 from device.vision.people import PeopleDetector
 from device.vision.plates import PlateDetector
+from device.vision.reports import Reporter
 from device.vision.signature import face_vector
 from device.vision.tracker import Track, Tracker, TrackEvent
 
 ANALYSIS_SIZE = (320, 240)
 MOTION_SIZE = (160, 120)
-REPORT_EVERY_S = 1.0
-TRACK_REPORT_EVERY_S = 2.0
 DETAIL_RECHECK_S = 2.0
 HEAD_MOTION_RECHECK_S = 0.2
 PLATE_EVERY_S = 0.5
@@ -74,7 +73,6 @@ class VisionAnalyzer:
                  snapshot: Callable[[str, np.ndarray, Box, float], None] | None = None) -> None:
         """*snapshot*(subject, image, face box, ts) is called once per person, when their face is first seen."""
         self.config = config
-        self._publish = publish
         self._snapshot = snapshot
         self.motion = MotionDetector(threshold=config.motion_threshold, min_area=config.motion_min_area)
         self.people = PeopleDetector()
@@ -88,8 +86,7 @@ class VisionAnalyzer:
         self._last_loose_check = -1e9
         self._last_plate_check = -1e9
         self._plates: list[Box] = []
-        self._reported: dict[str, tuple[float, object]] = {}
-        self._track_reported: dict[int, float] = {}
+        self.reporter = Reporter(publish)
 
     def process(self, frame: Frame) -> Detections:
         height, width = frame.image.shape[:2]
@@ -116,7 +113,7 @@ class VisionAnalyzer:
         people = [TrackView(t.id, t.box, [(x, y) for _, x, y in list(t.trail)[-30:]], t.dwell_s, t.looking,
                             t.smiling, t.reid) for t in self.tracker.active if t.visible]
         self.latest = Detections(now, motion_view, faces, people, plates, self.tracker.line_x)
-        self._report(now, motion.fraction, self.latest, events)
+        self.reporter.report(now, motion.fraction, self.latest, self.tracker, events)
         return self.latest
 
     def summary(self) -> dict:
@@ -224,62 +221,3 @@ class VisionAnalyzer:
             return frame.grey
         small = cv2.resize(frame.image, ANALYSIS_SIZE, interpolation=cv2.INTER_AREA)
         return cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
-
-    # ---- observations
-    def _report(self, ts: float, fraction: float, det: Detections, events: list[TrackEvent]) -> None:
-        """Publish on every change of state, and once a second (tracks: every two) while something goes on."""
-        self._maybe(ts, "motion", bool(det.motion),
-                    {"area": finite(fraction, 4), "boxes": [list(b) for b in det.motion]}, None)
-        faces = [{"box": list(p.face), "track": p.id, "looking": p.looking, "smiling": p.smiling}
-                 for p in self.tracker.active if p.face is not None and p.visible]  # type: ignore[union-attr]
-        faces += [{"box": list(b), "track": None, "looking": None, "smiling": None}
-                  for b in det.faces[len(faces):]]
-        self._maybe(ts, "face", (len(faces), sum(bool(f["looking"]) for f in faces)),
-                    {"count": len(faces), "looking": sum(bool(f["looking"]) for f in faces),
-                     "smiling": sum(bool(f["smiling"]) for f in faces), "faces": faces,
-                     "boxes": [f["box"] for f in faces]}, 0.8 if faces else None)
-        self._maybe(ts, "plate", len(det.plates), {"count": len(det.plates), "boxes": [list(b) for b in det.plates]},
-                    0.5 if det.plates else None)
-        for event in events:
-            track = event.track
-            if event.kind == "reid":
-                self._publish(Observation(ts, "camera", "reid", f"track:{track.id}", {
-                    **event.detail, "method": "appearance: clothing colours and a coarse face pattern"},
-                    event.detail["confidence"]))
-            elif event.kind == "cross":
-                self._publish(Observation(ts, "camera", "crossing", f"track:{track.id}", {
-                    "direction": event.detail["direction"], "in": self.tracker.count_in,  # type: ignore[union-attr]
-                    "out": self.tracker.count_out}))                                      # type: ignore[union-attr]
-            elif event.kind in ("start", "end"):
-                self._publish_track(ts, track, ended=event.kind == "end")
-        for track in self.tracker.active:  # type: ignore[union-attr]
-            if ts - self._track_reported.get(track.number, -1e9) >= TRACK_REPORT_EVERY_S:
-                self._publish_track(ts, track, ended=False)
-
-    def _publish_track(self, ts: float, track: Track, *, ended: bool) -> None:
-        self._track_reported[track.number] = ts
-        if ended:
-            self._track_reported.pop(track.number, None)
-        value = {"id": track.id, "box": list(track.box), "dwell_s": round(track.dwell_s, 1),
-                 "direction": track.direction, "looking": track.looking, "looked": track.looked,
-                 "smiling": track.smiling, "state": "left" if ended else ("new" if track.dwell_s == 0 else "here")}
-        if ended:
-            points = list(track.trail)
-            step = max(1, len(points) // 20)
-            value["trajectory"] = [[round(t, 2), x, y] for t, x, y in points[::step]]
-            signature = track.signature
-            value["signature"] = {
-                "clothes": [round(float(v), 4) for v in signature.clothes.ravel()] if signature.clothes is not None
-                else None,
-                "face": [round(float(v), 3) for v in signature.face] if signature.face is not None else None}
-        self._publish(Observation(ts, "camera", "person", f"track:{track.id}", value, 0.6))
-
-    def _maybe(self, ts: float, kind: str, state: object, value: dict, confidence: float | None) -> None:
-        last_ts, last_state = self._reported.get(kind, (-1e9, 0))   # 0 == False: nothing seen yet
-        if isinstance(state, tuple) and last_state == 0:
-            last_state = (0,) * len(state)
-        changed = state != last_state
-        ongoing = bool(state if not isinstance(state, tuple) else state[0]) and ts - last_ts >= REPORT_EVERY_S
-        if changed or ongoing:
-            self._reported[kind] = (ts, state)
-            self._publish(Observation(ts, "camera", kind, None, value, confidence))

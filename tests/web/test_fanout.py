@@ -68,7 +68,7 @@ def test_every_event_viewer_gets_what_is_published_once_it_has_the_status(open_v
     viewers = [open_viewer("/events") for _ in range(3)]
     for viewer in viewers:
         assert viewer.until("event: status").startswith("retry: ")
-    kit.observations.publish(Observation(time.time(), "phone", "visit", "visitor:x", {"marker": "fan-out"}))
+    kit.observations.publish(Observation(time.time(), "phone", "correlation", "visitor:x", {"marker": "fan-out"}))
     for viewer in viewers:
         assert '"marker":"fan-out"' in viewer.until('"marker":"fan-out"').replace(" ", "")
     assert threads_named("fanout-events") == 1
