@@ -58,6 +58,7 @@ def test_presence_is_fused_and_shown(kit):
 def test_old_observations_go_when_their_retention_ends(kit):
     from device.observations import Observation
 
+    assert eventually(lambda: kit.retention.disk), "the housekeeper's first round (at start) is over"
     now = time.time()
     kit.observations.publish(Observation(now - 7 * 3600, "camera", "motion", None, {"area": 0.1, "boxes": []}))
     kit.observations.publish(Observation(now - 7 * 3600, "camera", "face", None, {"count": 1}))
@@ -82,3 +83,48 @@ def test_a_nearly_full_disk_stops_the_least_valuable_kinds_first(config):
         assert kit.status()["store"]["disk"]["low"] is True
     finally:
         kit.stop()
+
+
+def test_the_kit_takes_its_microphone_and_pins_from_the_caller(config):
+    """The keyword-only seams, as gpiozero's pin_factory=: a microphone and a MockFactory handed in."""
+    import threading
+
+    import numpy as np
+    from gpiozero.pins.mock import MockFactory
+
+    class ToneMic:
+        name, real, samplerate = "tone", True, 16000
+
+        def __init__(self) -> None:
+            self.opened = threading.Event()
+
+        def open(self) -> None:
+            self.opened.set()
+
+        def read(self, stop):
+            if stop.wait(0.1):
+                return None
+            return (0.5 * np.sin(2 * np.pi * 440 * np.arange(1600) / 16000)).astype(np.float32)
+
+        def close(self) -> None:
+            pass
+
+    factory, mic = MockFactory(), ToneMic()
+    kit = Kit(config, mic=mic, pin_factory=factory)
+    kit.start()
+    try:
+        assert mic.opened.wait(5) and kit.sensors.factory is factory and kit._stimuli is None
+        sources = kit.status()["sources"]
+        assert sources["microphone"]["name"] == "tone" and sources["microphone"]["real"] is True
+        assert sources["sensors"]["name"] == "mock"
+        factory.pin(config.sensors.pir_pin).drive_high()
+        assert eventually(lambda: kit.observations.latest.get("pir") and kit.observations.latest["pir"].value["motion"])
+        assert eventually(lambda: kit.status()["microphone"]["level_dbfs"] > -10), "the tone is what is heard"
+    finally:
+        kit.stop()
+
+
+def test_every_worker_says_whether_it_is_alive_and_how_often_it_failed(kit):
+    workers = kit.status()["workers"]
+    assert {"capture", "vision", "audio", "sensors", "housekeeping", "fusion"} <= set(workers)
+    assert all(w["alive"] and w["failures"] == 0 and w["last_error"] is None for w in workers.values())
