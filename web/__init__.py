@@ -53,13 +53,14 @@ def create_app(kit: Any, test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["kit"] = kit
     app.extensions["viewers"] = {"camera": ViewerSlots(limit), "events": ViewerSlots(limit)}
 
-    from web import i18n, security
+    from web import i18n, security, visitor
     from web.live import Live
     from web.views import admin, api, kiosk, pages, pictures, stream, you
     app.extensions["live"] = Live(kit)
     app.extensions["charts"] = pictures.Recent(pictures.CHARTS_EVERY_S)
     i18n.init_app(app)
     security.init_app(app)
+    visitor.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(stream.bp)

@@ -1,4 +1,4 @@
-"""Who may do what: the visitor cookie, CSRF tokens on every form, and the admin session.
+"""Who may do what: CSRF tokens on every form, and the admin session (the visitor's cookie: web/visitor.py).
 
 The public can view and erase their own data; everything that changes the device needs the admin PIN.
 """
@@ -9,9 +9,8 @@ import secrets
 import threading
 import time
 
-from flask import Flask, Response, abort, g, request, session
+from flask import Flask, abort, request, session
 
-VISITOR_COOKIE = "ak_visitor"
 ADMIN_SESSION_S = 15 * 60
 MAX_FAILURES = 5
 
@@ -21,24 +20,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["csrf_token"] = csrf_token
 
     @app.before_request
-    def _visitor() -> None:
-        value = request.cookies.get(VISITOR_COOKIE, "")
-        g.new_visitor = not (len(value) == 32 and all(c in "0123456789abcdef" for c in value))
-        g.visitor = secrets.token_hex(16) if g.new_visitor else value
+    def _csrf() -> None:
         if request.method == "POST" and request.routing_exception is None:
             check_csrf()
-
-    @app.after_request
-    def _remember(response: Response) -> Response:
-        if getattr(g, "new_visitor", False) and not getattr(g, "forgotten", False):
-            response.set_cookie(VISITOR_COOKIE, g.visitor, max_age=365 * 86400, httponly=True, samesite="Lax")
-        if getattr(g, "forgotten", False):
-            response.delete_cookie(VISITOR_COOKIE)
-        return response
-
-
-def visitor_subject() -> str:
-    return f"visitor:{g.visitor}"
 
 
 def csrf_token() -> str:

@@ -8,8 +8,8 @@ import time
 
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
 
-from web.security import visitor_subject
 from web.useragent import parse
+from web.visitor import visitor_subject
 
 bp = Blueprint("you", __name__)
 
