@@ -85,7 +85,7 @@ def growth(folder: Path, seconds: float) -> float:
 
 def forgetting(folder: Path, day_rows: int) -> None:
     path = folder / "day.db"
-    Store(path)                       # the schema
+    Store(path).close()               # the schema
     rng = random.Random(1)
     day_start = time.time() - 86400
     with sqlite3.connect(path) as conn:
@@ -103,6 +103,7 @@ def forgetting(folder: Path, day_rows: int) -> None:
                      (time.time(), "phone", "correlation", "visitor:me", json.dumps({"track": "track:7"})))
         conn.execute("INSERT INTO visitors (subject, first_seen, last_seen) VALUES ('visitor:me', 1, 2)")
     store = Store(path)
+    store.start(ObservationHub())     # forgetting is a command to the writer thread
     size = path.stat().st_size + Path(str(path) + "-wal").stat().st_size if Path(str(path) + "-wal").exists() \
         else path.stat().st_size
     started = time.perf_counter()
@@ -111,6 +112,7 @@ def forgetting(folder: Path, day_rows: int) -> None:
     started = time.perf_counter()
     total = sum(store.forget_all().values())
     everything = time.perf_counter() - started
+    store.close()
     print(f"forgetting, on a day of {day_rows:,} rows ({size / 1e6:.0f} MB): forget me {1000 * me:.0f} ms "
           f"({sum(counts.values())} rows); forget everything {1000 * everything:.0f} ms ({total:,} rows); "
           "goal: both under 2 s")

@@ -1,4 +1,5 @@
-"""Export: one line per observation, the same shape as the API (JSON lines) or as CSV.
+"""Export: one line per observation, the same shape as the API (JSON lines) or as CSV. It only reads,
+so it works on a store whose writer was never started (as `awareness-kit export` builds it).
 
     with open("out.jsonl", "w") as out:
         count = export(store, out, fmt="jsonl", since=None, kind=None)
@@ -11,12 +12,12 @@ import json
 from collections.abc import Iterator
 from typing import TextIO
 
-from device.store import Store
+from device.store.reading import Reads
 
 FIELDS = ("id", "ts", "source", "kind", "subject", "value", "confidence")
 
 
-def lines(store: Store, *, fmt: str, since: float | None = None, kind: str | None = None) -> Iterator[str]:
+def lines(store: Reads, *, fmt: str, since: float | None = None, kind: str | None = None) -> Iterator[str]:
     """The export as text lines (each ends with a newline), streamed a page at a time."""
     if fmt == "jsonl":
         for obs in store.iterate(kind=kind, since=since):
@@ -34,7 +35,7 @@ def lines(store: Store, *, fmt: str, since: float | None = None, kind: str | Non
         raise ValueError(f"format must be jsonl or csv, not {fmt!r}")
 
 
-def export(store: Store, out: TextIO, *, fmt: str, since: float | None = None, kind: str | None = None) -> int:
+def export(store: Reads, out: TextIO, *, fmt: str, since: float | None = None, kind: str | None = None) -> int:
     """Write the export to *out*; returns how many observations were written."""
     count = -1 if fmt == "csv" else 0
     for line in lines(store, fmt=fmt, since=since, kind=kind):

@@ -4,14 +4,18 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from contextlib import closing
 from importlib import resources
 from pathlib import Path
 
+import pytest
+
+from device.errors import StoreError
 from device.hub import ObservationHub
 from device.observations import Observation
-from device.store import SCHEMA_VERSION, Store
+from device.store import SCHEMA_VERSION, SideRow, Store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,10 +24,35 @@ def obs(ts, kind="face", subject=None, **value):
     return Observation(ts, "camera", kind, subject, value or {"count": 1}, 0.5)
 
 
-def running(tmp_path, flush=0.05):
+def running(tmp_path, flush=0.05, routes=None):
     hub, store = ObservationHub(), Store(tmp_path / "kit.db", flush_interval_s=flush)
+    for kind, split in (routes or {}).items():
+        store.route(kind, split)
     store.start(hub)
     return hub, store
+
+
+TRACK_DETAIL = ("trajectory", "signature")
+
+
+def person(o):
+    """As the vision side routes a person: the track's row, its trajectory and signature kept there only."""
+    v = o.value
+    if not o.subject:
+        return v, []
+    detail = {k: json.dumps(v[k], separators=(",", ":")) if k in v else None for k in TRACK_DETAIL}
+    row = SideRow("tracks", {"subject": o.subject, "first_seen": o.ts - float(v.get("dwell_s") or 0.0),
+                             "last_seen": o.ts, "dwell_s": v.get("dwell_s"), "looked": v.get("looked"), **detail},
+                  key="subject", keep=TRACK_DETAIL)
+    return {k: x for k, x in v.items() if k not in TRACK_DETAIL}, [row]
+
+
+def snapshot(o):
+    return o.value, [SideRow("snapshots", {"ts": o.ts, "subject": o.subject, "file": o.value["file"],
+                                           "blurred": int(bool(o.value.get("blurred")))})]
+
+
+VISION = {"person": person, "snapshot": snapshot}
 
 
 def test_observations_published_are_stored_and_read_back(tmp_path):
@@ -48,8 +77,6 @@ def test_observations_published_are_stored_and_read_back(tmp_path):
 
 def test_many_threads_reading_at_once_share_a_few_connections(tmp_path):
     """As the web server's thread per phone does: answers stay right, open connections stay few."""
-    import threading
-
     from device.store import READERS
 
     hub, store = running(tmp_path)
@@ -110,16 +137,12 @@ def test_close_writes_everything_already_published(tmp_path):
 def test_a_store_from_a_newer_kit_is_refused_not_damaged(tmp_path):
     with closing(sqlite3.connect(tmp_path / "kit.db")) as conn:
         conn.execute("PRAGMA user_version=99")
-    try:
+    with pytest.raises(StoreError, match="newer awareness-kit"):
         Store(tmp_path / "kit.db")
-    except RuntimeError as exc:
-        assert "newer awareness-kit" in str(exc)
-    else:
-        raise AssertionError("a newer schema must be refused")
 
 
 def test_a_track_keeps_its_trajectory_and_signature_in_the_tracks_table(tmp_path):
-    hub, store = running(tmp_path)
+    hub, store = running(tmp_path, routes=VISION)
     hub.publish(obs(10.0, "person", "track:7", id=7, state="new", dwell_s=0.0, looked=0))
     hub.publish(obs(25.0, "person", "track:7", id=7, state="left", dwell_s=15.0, looked=2,
                     trajectory=[[10.0, 1, 2], [25.0, 3, 4]], signature={"clothes": [0.5, 0.5], "face": None}))
@@ -133,7 +156,7 @@ def test_a_track_keeps_its_trajectory_and_signature_in_the_tracks_table(tmp_path
 
 
 def test_forgetting_a_subject_takes_everything_about_them_and_nothing_else(tmp_path):
-    hub, store = running(tmp_path)
+    hub, store = running(tmp_path, routes=VISION)
     picture = tmp_path / "snapshots" / "track-7.jpg"
     picture.parent.mkdir()
     picture.write_bytes(b"jpeg")
@@ -151,13 +174,14 @@ def test_forgetting_a_subject_takes_everything_about_them_and_nothing_else(tmp_p
 
 
 def test_forget_all_empties_every_table(tmp_path):
-    hub, store = running(tmp_path)
+    hub, store = running(tmp_path, routes=VISION)
     for i in range(20):
         hub.publish(obs(float(i), "person", f"track:{i}", state="left", dwell_s=1.0, looked=0))
     assert store.flush()
     store.record_visit("visitor:1", 1.0, {})
     assert store.forget_all() == {"person": 20, "tracks": 20, "visitors": 1}
     assert store.count() == 0 and store.side_rows("tracks")[0] == 0
+    assert store.vacuum_later().result(10) is None, "the kit does not wait for this one"
     store.vacuum()
     store.close()
 
@@ -209,3 +233,220 @@ def test_kill_9_during_heavy_writing_loses_at_most_the_last_second(tmp_path):
     assert newest >= last_ts - 1.0, f"lost {last_ts - newest:.2f} s of observations"
     assert rows >= 200 * (len(lines) - 25)
     assert Store(db).count() == rows, "a killed kit's store opens again as it was"
+
+
+# ---- the one writer thread
+def statements_by_thread(store):
+    """The names of the threads that ran SQL on the writer's connection."""
+    names = set()
+    store.write(lambda conn: conn.set_trace_callback(lambda sql: names.add(threading.current_thread().name)))
+    return names
+
+
+def test_writes_from_eight_threads_at_once_all_run_on_the_writer_thread(tmp_path):
+    hub, store = running(tmp_path)
+    for i in range(8):
+        for j in range(5):
+            hub.publish(obs(float(j), "face", f"gone:{i}"))
+    for j in range(40):
+        hub.publish(obs(float(j), "motion"))
+    assert store.flush()
+    sql_threads, fn_threads = statements_by_thread(store), []
+    start, results = threading.Barrier(9), {"forgot": [], "pruned": [], "visits": []}
+
+    def stream():               # observations keep coming while the commands run
+        start.wait(5)
+        for n in range(2000):
+            hub.publish(obs(1000.0 + n, "sound"))
+
+    def mark(conn, i, k):
+        fn_threads.append((threading.current_thread().name, threading.get_ident()))
+        conn.execute("INSERT INTO snapshots (ts, subject, file, blurred) VALUES (?, ?, ?, 1)", (k, f"w:{i}", "x"))
+        return k
+
+    def commands(i):
+        start.wait(5)
+        for k in range(10):
+            results["visits"].append(store.record_visit(f"visitor:{i}", float(k), {"k": k}))
+            assert store.write(lambda conn, k=k: mark(conn, i, k)) == k
+            results["pruned"].append(store.prune(kind="motion", before=20.0))
+        results["forgot"].append(store.forget_subjects({f"gone:{i}"}))
+
+    threads = [threading.Thread(target=commands, args=(i,)) for i in range(8)] + [threading.Thread(target=stream)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not any(thread.is_alive() for thread in threads)
+    assert store.flush(5)
+    assert sorted(results["visits"]) == sorted(list(range(1, 11)) * 8), "each thread's visits counted 1..10"
+    assert store.side_rows("snapshots", limit=1)[0] == 80, "every write(fn) committed"
+    assert sum(results["pruned"]) == 20, "each motion row pruned once, by one command"
+    assert results["forgot"] == [{"face": 5}] * 8
+    assert store.count(kind="sound") == 2000 and store.dropped == 0 and store.failed == 0, "no observation lost"
+    assert {name for name, _ in fn_threads} == {"store-writer"} and len({i for _, i in fn_threads}) == 1
+    assert sql_threads == {"store-writer"}, "every statement on the writer's connection ran on its thread"
+    store.close()
+
+
+def test_a_command_runs_after_what_was_published_before_it(tmp_path):
+    hub, store = running(tmp_path, flush=5.0)        # the interval never ends during this test
+    gate = threading.Event()
+    busy = store.submit(lambda conn: gate.wait(5))   # the writer is held up, so what follows queues
+    for i in range(300):
+        hub.publish(obs(float(i)))
+    counted = store.submit(lambda conn: conn.execute("SELECT COUNT(*) FROM observations").fetchone()[0])
+    for i in range(300, 400):
+        hub.publish(obs(float(i)))
+    gate.set()
+    assert busy.result(5) is True and counted.result(5) == 300, "after all published before it, none after"
+    for i in range(50):
+        hub.publish(obs(float(i), "motion"))
+    assert store.forget_all() == {"face": 400, "motion": 50}, "forget everything erases what came just before"
+    assert store.count() == 0
+    started = time.monotonic()
+    store.record_visit("visitor:1", 1.0, {})
+    assert time.monotonic() - started < 1.0, "an idle writer picks a command up at once, not at the interval"
+    store.close()
+
+
+def test_a_failing_command_reaches_its_caller_and_the_writer_goes_on(tmp_path):
+    hub, store = running(tmp_path)
+
+    def half_done(conn):
+        conn.execute("INSERT INTO visitors (subject, first_seen, last_seen) VALUES ('visitor:x', 1, 1)")
+        raise ValueError("no")
+
+    with pytest.raises(ValueError, match="no"):
+        store.write(half_done)
+    assert store.visitor("visitor:x") is None, "the command's transaction was rolled back"
+    future = store.submit(lambda conn: conn.execute("SELECT nonsense FROM nowhere"))
+    with pytest.raises(sqlite3.OperationalError):
+        future.result(5)
+    assert store.record_visit("visitor:y", 1.0, {}) == 1
+    hub.publish(obs(1.0))
+    assert store.flush() and store.count() == 1
+    store.close()
+
+
+def test_commands_need_a_running_writer_and_reads_do_not(tmp_path):
+    store = Store(tmp_path / "kit.db")
+    with pytest.raises(StoreError, match="not running"):
+        store.record_visit("visitor:1", 1.0, {})
+    assert store.query() == [] and store.count() == 0 and store.flush(), "reads (as the export) work without it"
+    hub = ObservationHub()
+    store.start(hub)
+    assert store.record_visit("visitor:1", 1.0, {}) == 1
+    store.close()
+    store.close()
+    for command in (store.forget_all, store.vacuum_later, lambda: store.write(lambda conn: None)):
+        with pytest.raises(StoreError, match="not running"):
+            command()
+    assert store.visitor("visitor:1")["visits"] == 1
+
+
+def test_a_batch_that_cannot_be_written_is_counted_and_the_writer_goes_on(tmp_path):
+    hub, store = running(tmp_path)
+    store.write(lambda conn: conn.execute("PRAGMA busy_timeout=50"))
+    with closing(sqlite3.connect(tmp_path / "kit.db", isolation_level=None)) as other:
+        other.execute("BEGIN IMMEDIATE")         # another process holds the write lock: "database is locked"
+        for i in range(3):
+            hub.publish(obs(float(i)))
+        assert store.flush(5) and store.failed == 3
+        other.execute("ROLLBACK")
+    hub.publish(obs(9.0))
+    assert store.flush(5) and [o.ts for o in store.query()] == [9.0]
+    store.close()
+
+
+# ---- a database the kit cannot use
+def real_database(tmp_path):
+    hub, store = running(tmp_path / "real")
+    hub.publish(obs(1.0))
+    store.close()
+    return (tmp_path / "real" / "kit.db").read_bytes()
+
+
+def newer(tmp_path, path):
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("CREATE TABLE observations (id INTEGER PRIMARY KEY)")
+        conn.execute("PRAGMA user_version=99")
+        conn.commit()
+
+
+@pytest.mark.parametrize("make, says", [
+    (lambda tmp_path, path: path.write_bytes(os.urandom(3000)), "not an awareness-kit database"),
+    (lambda tmp_path, path: path.write_bytes(real_database(tmp_path)[:100]), "not an awareness-kit database"),
+    (newer, "newer awareness-kit"),
+], ids=["garbage", "truncated", "newer"])
+def test_a_database_the_kit_cannot_use_is_refused_and_left_as_it_was(tmp_path, make, says):
+    path = tmp_path / "kit.db"
+    make(tmp_path, path)
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match=says) as refused:
+        Store(path)
+    assert str(path) in str(refused.value) and "\n" not in str(refused.value)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.glob("kit.db*")) == ["kit.db"], "no journal left beside it"
+
+
+def test_a_folder_where_the_database_should_be_is_refused(tmp_path):
+    (tmp_path / "kit.db" / "inside").mkdir(parents=True)
+    with pytest.raises(StoreError, match="is a folder") as refused:
+        Store(tmp_path / "kit.db")
+    assert str(tmp_path / "kit.db") in str(refused.value)
+    assert [p.name for p in (tmp_path / "kit.db").iterdir()] == ["inside"]
+
+
+def test_a_data_directory_that_cannot_be_made_is_refused(tmp_path):
+    (tmp_path / "data").write_text("a file, not a folder")
+    with pytest.raises(StoreError, match="cannot create the data directory") as refused:
+        Store(tmp_path / "data" / "kit.db")
+    assert str(tmp_path / "data") in str(refused.value)
+
+
+# ---- routing: the owners of a kind say what goes to a side table
+def test_a_route_puts_rows_in_a_side_table_and_stores_what_the_split_returned(tmp_path):
+    def walker(o):
+        row = SideRow("tracks", {"subject": o.subject, "first_seen": o.ts, "last_seen": o.ts,
+                                 "signature": o.value.get("signature")}, key="subject", keep=("signature",))
+        return {"seen": True}, [row]
+
+    hub, store = running(tmp_path, routes={"walker": walker})
+    hub.publish(obs(1.0, "walker", "track:1", signature="[1,2]", secret="kept out"))
+    hub.publish(obs(2.0, "walker", "track:1", signature=None))
+    hub.publish(obs(3.0, "face", "track:1", signature=None))
+    assert store.flush()
+    assert [o.value for o in store.query(kind="walker")] == [{"seen": True}] * 2
+    assert store.query(kind="face")[0].value == {"signature": None}, "an unrouted kind is stored as it came"
+    total, (row,) = store.side_rows("tracks")
+    assert (row["first_seen"], row["last_seen"], row["signature"]) == (2.0, 2.0, "[1,2]"), \
+        "upserted on the key; a kept column keeps its old value when the new one is None"
+    store.close()
+
+
+def test_a_side_row_names_only_the_schemas_tables_and_columns(tmp_path):
+    with pytest.raises(ValueError, match="no side table"):
+        SideRow("observations", {"id": 1})
+    with pytest.raises(ValueError, match="key"):
+        SideRow("tracks", {"last_seen": 1.0}, key="subject")
+    with pytest.raises(ValueError, match="keep"):
+        SideRow("tracks", {"subject": "t"}, keep=("subject",))
+
+    def sly(o):
+        return o.value, [SideRow("tracks", {"subject": "t", "first_seen": 0, "last_seen) VALUES (1); --": 1})]
+
+    def null(o):                                    # file may not be NULL: the database refuses the row
+        return o.value, [SideRow("snapshots", {"ts": o.ts, "file": None, "blurred": 0})]
+
+    hub, store = running(tmp_path, routes={"sly": sly, "null": null})
+    store.route("fine", lambda o: (o.value, []))
+    with pytest.raises(ValueError, match="already routed"):
+        store.route("fine", lambda o: (o.value, []))
+    for kind in ("face", "sly", "null", "fine"):
+        hub.publish(obs(1.0, kind))
+    assert store.flush()
+    assert sorted(o.kind for o in store.query()) == ["face", "fine"], "only the bad ones are lost"
+    assert store.failed == 2 and store.side_rows("tracks")[0] == 0
+    assert set(store.tables()) == {"observations", "tracks", "visitors", "snapshots"}
+    store.close()

@@ -1,0 +1,183 @@
+"""The store's one writer thread: it owns the read-write connection and does every write, in order.
+
+It sleeps on its subscription to the hub and writes observations as they come, in batches; commands from
+any thread (forget, prune, vacuum, a visit) are queued to it, each with a Future for its reply, as
+datasette's execute_write_fn. submit() puts a wake-up token in the same queue as the observations, so the
+writer wakes at once and a command runs after every observation published before it was submitted:
+"forget everything" also erases what was published just before.
+
+    writer = Writer(path, flush_interval_s=0.5)     # opens, checks and migrates the database
+    writer.start(subscription)
+    writer.submit(lambda conn: conn.execute("DELETE FROM tracks").rowcount).result(10)
+    writer.close()                                  # drains observations and commands, then stops
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from device.errors import StoreError
+from device.hub import Subscription
+from device.store.batches import Batches
+from device.store.schema import cannot_write, check_and_migrate, not_a_database
+from device.workers import Worker
+
+logger = logging.getLogger(__name__)
+
+WRITER_QUEUE = 100_000        # about an hour of the busiest kit's observations, should the disk stall
+BATCH = 2000                  # observations per transaction
+CLOSE_TIMEOUT_S = 10.0        # how long close() waits for the writer to drain
+_WAKE: Any = object()         # put in the queue by submit(): wakes the writer, marks the command's place
+
+
+def open_for_writing(path: Path) -> sqlite3.Connection:
+    """The writer's connection: the data directory made, the database checked and migrated; StoreError if
+    the kit cannot use it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create the data directory {path.parent} ({exc.strerror or exc}): choose "
+                         "another data directory or let the kit's user write there") from exc
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder, not a database file: move it aside or choose another data directory")
+    try:
+        conn = sqlite3.connect(path, check_same_thread=False)
+    except sqlite3.OperationalError as exc:
+        raise cannot_write(path, exc) from exc
+    except sqlite3.DatabaseError as exc:
+        raise not_a_database(path, exc) from exc
+    try:
+        conn.execute("PRAGMA busy_timeout=10000")
+        check_and_migrate(conn, path)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+@dataclass
+class _Command:
+    fn: Callable[[sqlite3.Connection], Any]
+    transaction: bool
+    future: Future
+    mark: int                 # runs once this many queued items (observations, tokens) are written or dropped
+
+
+class Writer:
+    """The one thread with a read-write connection: batches of observations, and commands in their place."""
+
+    def __init__(self, path: Path, *, flush_interval_s: float = 0.5) -> None:
+        self.path = path
+        self.flush_interval_s = flush_interval_s
+        self.conn = open_for_writing(path)
+        self.batches = Batches(self.conn, path)
+        self.subscription: Subscription | None = None
+        self.thread_ident: int | None = None
+        self.taken = 0                              # queued items handled so far (observations and tokens)
+        self._progress = threading.Condition()      # announces taken, for flush()
+        self._lock = threading.Lock()               # guards the commands and the state below
+        self._commands: deque[_Command] = deque()
+        self._accepting = self._closed = False
+        self._worker: Worker | None = None
+
+    def start(self, subscription: Subscription) -> None:
+        with self._lock:
+            if self._worker is not None or self._closed:
+                raise StoreError(f"the store's writer for {self.path} was already started (or closed): "
+                                 "build a new Store")
+            self.subscription = subscription
+            self._accepting = True
+            self._worker = Worker("store-writer", self._loop).start()
+
+    def submit(self, fn: Callable[[sqlite3.Connection], Any], *, transaction: bool = True) -> Future:
+        future: Future = Future()
+        with self._lock:                            # marks grow in the order of the commands
+            if not self._accepting or self.subscription is None:
+                state = "was closed" if self._closed else "was not started (reads work without it)"
+                raise StoreError(f"the store's writer is not running: {self.path} {state}")
+            self.subscription.put(_WAKE)
+            self._commands.append(_Command(fn, transaction, future, mark=self.subscription.delivered))
+        return future
+
+    def wait_taken(self, target: int, timeout: float) -> bool:
+        with self._progress:
+            return self._progress.wait_for(lambda: self.taken >= target, timeout)
+
+    def close(self) -> None:
+        """Write what was published and run what was submitted, then stop and close; idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._accepting, self._closed = False, True
+        if self.subscription is not None:
+            self.subscription.close()       # the writer takes what is queued, then sees it closed and ends
+        if self._worker is not None:
+            self._worker.close(timeout=CLOSE_TIMEOUT_S)
+            if self._worker.alive:
+                logger.warning("store: the writer is still busy; %s stays open until it ends", self.path)
+                return
+        with self._lock:
+            left, self._commands = list(self._commands), deque()
+        for command in left:                  # only if the loop itself failed
+            command.future.set_exception(StoreError(f"the store's writer for {self.path} stopped first"))
+        self.conn.close()
+
+    # ---- on the writer thread
+    def _loop(self, stop: threading.Event) -> None:
+        self.thread_ident = threading.get_ident()
+        subscription = self.subscription
+        assert subscription is not None
+        while True:
+            batch = subscription.get_batch(self.flush_interval_s, limit=BATCH)
+            start = 0
+            for end in [i + 1 for i, item in enumerate(batch) if item is _WAKE] + [len(batch)]:
+                self._take(batch[start:end])      # what was published before a token, then its command
+                start = end
+                self._run_ready()
+            if not batch and subscription.closed:
+                self._run_ready(everything=True)
+                return
+
+    def _take(self, items: list[Any]) -> None:
+        observations = [item for item in items if item is not _WAKE]
+        if observations:
+            try:
+                self.batches.write(observations)
+            except Exception:         # a bug, not the disk (write() handles that): the commands still run
+                logger.exception("store: writing observations failed")
+        with self._progress:
+            self.taken += len(items)
+            self._progress.notify_all()
+
+    def _run_ready(self, *, everything: bool = False) -> None:
+        """Run the commands whose place in the queue has been reached (items dropped in an overflow count)."""
+        assert self.subscription is not None
+        while True:
+            with self._lock:
+                if not self._commands or (not everything and
+                                          self._commands[0].mark > self.taken + self.subscription.dropped):
+                    return
+                command = self._commands.popleft()
+            self._run(command)
+
+    def _run(self, command: _Command) -> None:
+        if not command.future.set_running_or_notify_cancel():
+            return
+        try:
+            with self.conn:                       # commits, or rolls back if fn raises
+                if command.transaction:
+                    self.conn.execute("BEGIN IMMEDIATE")
+                result = command.fn(self.conn)
+        except Exception as exc:                  # the caller's to handle; the writer goes on
+            logger.debug("store: a command failed: %r", exc)
+            command.future.set_exception(exc)
+        else:
+            command.future.set_result(result)
