@@ -15,7 +15,7 @@ from pathlib import Path
 
 from device import __version__
 from device.config import Config, load_config
-from device.errors import ConfigError, KitError
+from device.errors import ConfigError, KitError, StoreError
 from device.network import lan_address
 from device.notify import Notifier
 
@@ -93,6 +93,21 @@ def _data_dir_config(args: argparse.Namespace, environ: dict[str, str]) -> Confi
     return config
 
 
+def _check_data_dir(config: Config) -> Config:
+    """Refuse a data directory that is a file (or lies under one) before anything tries to use it."""
+    path = config.data_dir
+    try:
+        existing = next(p for p in (path, *path.parents) if p.exists())
+        usable = existing.is_dir()
+    except OSError as exc:         # a parent the kit's user may not enter
+        raise StoreError(f"data directory {path}: {exc.strerror or exc}; choose another with --data-dir or "
+                         "[store] data_dir") from None
+    if not usable:
+        raise StoreError(f"data directory {path}: {existing} is a file, not a directory; choose another with "
+                         "--data-dir or [store] data_dir")
+    return config
+
+
 def _when(text: str | None) -> float | None:
     if text is None:
         return None
@@ -112,7 +127,7 @@ def export_command(args: argparse.Namespace, environ: dict[str, str]) -> int:
     from device.store import Store
     from device.store.export import export
 
-    config = _data_dir_config(args, environ)
+    config = _check_data_dir(_data_dir_config(args, environ))
     if args.kind and args.kind not in KINDS:
         raise ConfigError(f"--kind {args.kind!r}: expected one of {', '.join(KINDS)}")
     path = config.data_dir / "awareness.db"
@@ -121,7 +136,11 @@ def export_command(args: argparse.Namespace, environ: dict[str, str]) -> int:
     store = Store(path)
     since = _when(args.since)
     if args.output:
-        with open(args.output, "w", encoding="utf-8", newline="") as out:
+        try:
+            out = open(args.output, "w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise ConfigError(f"--output {args.output}: cannot write there: {exc.strerror or exc}") from None
+        with out:
             count = export(store, out, fmt=args.format, since=since, kind=args.kind)
         print(f"awareness-kit: exported {count} observations to {args.output}", file=sys.stderr)
     else:
@@ -151,8 +170,11 @@ def check_command(args: argparse.Namespace, environ: dict[str, str]) -> int:
 def admin_command(args: argparse.Namespace, environ: dict[str, str]) -> int:
     from device.admin import AdminPin
 
-    config = _data_dir_config(args, environ)
-    pin = AdminPin(config.data_dir).reset()
+    config = _check_data_dir(_data_dir_config(args, environ))
+    try:
+        pin = AdminPin(config.data_dir).reset()
+    except OSError as exc:
+        raise StoreError(f"cannot write the admin PIN in {config.data_dir}: {exc.strerror or exc}") from None
     print(f"awareness-kit: the new admin PIN is {pin} (it is also shown on the kiosk screen)")
     return 0
 
@@ -179,19 +201,19 @@ def run(config: Config) -> int:
     from web import create_app
     from web.server import Server
 
-    kit = Kit(config)
+    kit = Kit(_check_data_dir(config))
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     try:
         kit.start()
         new_pin = kit.admin.ensure()
-        server = Server(create_app(kit), config.web.host, config.web.port,
-                        max_viewers=config.web.max_viewers).start()
-    except OSError as exc:
-        kit.stop()
-        raise KitError(f"cannot listen on {config.web.host}:{config.web.port}: {exc.strerror or exc}; "
-                       "choose another with --port") from None
+        try:
+            server = Server(create_app(kit), config.web.host, config.web.port,
+                            max_viewers=config.web.max_viewers).start()
+        except OSError as exc:
+            raise KitError(f"cannot listen on {config.web.host}:{config.web.port}: {exc.strerror or exc}; "
+                           "choose another with --port") from None
     except BaseException:
         kit.stop()
         raise

@@ -12,21 +12,79 @@ from __future__ import annotations
 import dataclasses
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from device.errors import ConfigError
+from device.observations import KINDS
 
 ENV_PREFIX = "AWARENESS_KIT_"
 
 
 def setting(default: Any, help: str, *, min: float | None = None, max: float | None = None,
-            pattern: str | None = None, expected: str | None = None) -> Any:
-    """Declare one setting: its default, a one-line help, and what values are allowed."""
-    return field(default=default, metadata={
-        "help": help, "min": min, "max": max, "pattern": pattern, "expected": expected})
+            pattern: str | None = None, expected: str | None = None,
+            parse: Callable[[Any], Any] | None = None, render: Callable[[Any], str] | None = None) -> Any:
+    """Declare one setting: its default, a one-line help, what values are allowed, and for a structure how it
+    is parsed (*parse* raises ValueError saying what was expected, or blank) and written (*render*)."""
+    return field(default=default, metadata={"help": help, "min": min, "max": max, "pattern": pattern,
+                                            "expected": expected, "parse": parse, "render": render})
+
+
+class KindHours(Mapping[str, float]):
+    """Hours per kind, immutable and hashable so a frozen config can hold it: KindHours({"motion": 6.0})."""
+
+    def __init__(self, hours: Mapping[str, float] | None = None) -> None:
+        self._hours = dict(hours or {})
+
+    def __getitem__(self, kind: str) -> float:
+        return self._hours[kind]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._hours)
+
+    def __len__(self) -> int:
+        return len(self._hours)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._hours.items()))
+
+    def __repr__(self) -> str:
+        return f"KindHours({self._hours!r})"
+
+
+RETENTION_H = (0.1, 24 * 365)      # bounds of [store] retention_h, and of each retention_by_kind exception
+
+
+def parse_kind_hours(value: Any) -> KindHours:
+    """"motion=6, distance=2.5" or a table {motion = 6} -> KindHours of registered kinds, hours in bounds."""
+    if isinstance(value, str):
+        value = [[s.strip() for s in p.partition("=")[::2]] for p in value.split(",") if p.strip()]
+    elif isinstance(value, Mapping):
+        value = value.items()
+    else:
+        raise ValueError("")
+    hours: dict[str, float] = {}
+    for kind, h in value:
+        h = _parse_env(h, float) if isinstance(h, str) else h
+        if kind not in KINDS:
+            raise ValueError(f"no kind {kind!r}: expected kinds among {', '.join(KINDS)}")
+        if kind in hours:
+            raise ValueError(f"{kind} given twice: expected each kind once")
+        if isinstance(h, bool) or not isinstance(h, int | float) or not RETENTION_H[0] <= h <= RETENTION_H[1]:
+            raise ValueError(f"{kind}={h!r}: expected hours from {RETENTION_H[0]} to {RETENTION_H[1]}")
+        hours[kind] = float(h)
+    return KindHours(hours)
+
+
+def parse_words(value: Any) -> tuple[str, ...]:
+    """"hello, camera" or a list ["hello", "camera"] -> ("hello", "camera"): lower-case words or phrases."""
+    words = value.split(",") if isinstance(value, str) else value if isinstance(value, list | tuple) else []
+    words = tuple(" ".join(w.split()) if isinstance(w, str) else "" for w in words)
+    if not words or not all(re.fullmatch(r"[a-z']+( [a-z']+)*", w) for w in words):
+        raise ValueError("")
+    return words
 
 
 CAMERA_PATTERN = r"auto|simulated|picamera2|opencv:\d+|file:.+"
@@ -56,8 +114,10 @@ class MicConfig:
                                    min=40.0, max=160.0)
     words: str = setting("auto", "Keyword spotting: on, off, or auto (on when pocketsphinx is installed).",
                          pattern=r"auto|on|off", expected="auto, on or off")
-    keywords: str = setting("hello, camera, password, recording", "Words listened for, separated by commas.",
-                            pattern=r"[a-z' ]+(,[a-z' ]+)*", expected="lower-case words separated by commas")
+    keywords: tuple[str, ...] = setting(("hello", "camera", "password", "recording"),
+                                        "Words listened for, separated by commas.",
+                                        expected="lower-case words separated by commas, or a list of them",
+                                        parse=parse_words, render=", ".join)
     keyword_threshold: float = setting(1e-15, "Keyword detection threshold: larger misses more, smaller "
                                               "imagines more.", min=1e-50, max=1e-1)
     store_words: bool = setting(False, "Store the words heard (otherwise they are only shown live).")
@@ -122,11 +182,12 @@ class StoreConfig:
     flush_interval_s: float = setting(0.5, "Most seconds an observation waits before it is written.",
                                       min=0.05, max=5.0)
     retention_h: float = setting(24.0, "Hours an observation is kept, unless retention_by_kind says otherwise.",
-                                 min=0.1, max=24 * 365)
-    retention_by_kind: str = setting("motion=6, sound_level=6, distance=6", "Shorter or longer retention for some "
-                                     "kinds, as kind=hours pairs.", pattern=r"(\s*[a-z_]+\s*=\s*\d+(\.\d+)?\s*"
-                                     r"(,\s*[a-z_]+\s*=\s*\d+(\.\d+)?\s*)*)?",
-                                     expected="kind=hours pairs separated by commas")
+                                 min=RETENTION_H[0], max=RETENTION_H[1])
+    retention_by_kind: KindHours = setting(
+        KindHours({"motion": 6.0, "sound_level": 6.0, "distance": 6.0}),
+        "Shorter or longer retention for some kinds, as kind=hours pairs.", parse=parse_kind_hours,
+        render=lambda hours: ", ".join(f"{kind}={int(h) if h.is_integer() else h}" for kind, h in hours.items()),
+        expected=f"kind=hours pairs separated by commas, or a table; hours from {RETENTION_H[0]} to {RETENTION_H[1]}")
     min_free_mb: int = setting(500, "Free disk space (MB) below which the least valuable kinds stop being "
                                     "stored and the oldest rows are pruned.", min=10, max=10_000_000)
 
@@ -165,6 +226,10 @@ class Config:
         checked = {key: _check(section, key, value, f"[{section}] {key}") for key, value in values.items()}
         return dataclasses.replace(self, **{section: dataclasses.replace(current, **checked)})
 
+    def retention_hours(self) -> dict[str, float]:
+        """Hours each kind of observation is kept: [store] retention_h, or its retention_by_kind exception."""
+        return {kind: self.store.retention_by_kind.get(kind, self.store.retention_h) for kind in KINDS}
+
 
 def sections() -> dict[str, type]:
     """Section name -> its dataclass."""
@@ -189,21 +254,21 @@ def _expected(f: dataclasses.Field) -> str:
     if meta["expected"]:
         return meta["expected"]
     kind = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}[_kind(f)]
-    if meta["min"] is not None and meta["max"] is not None:
-        return f"{kind} from {meta['min']} to {meta['max']}"
-    return kind
+    return kind if meta["min"] is None else f"{kind} from {meta['min']} to {meta['max']}"
 
 
 def _field(section: str, key: str) -> dataclasses.Field:
-    for f in dataclasses.fields(sections()[section]):
-        if f.name == key:
-            return f
-    raise KeyError(key)
+    return {f.name: f for f in dataclasses.fields(sections()[section])}[key]
 
 
 def _check(section: str, key: str, value: Any, where: str) -> Any:
     """Return value converted to the field's type, or raise ConfigError naming where it came from."""
     f = _field(section, key)
+    if f.metadata["parse"]:
+        try:
+            return f.metadata["parse"](value)
+        except ValueError as exc:
+            raise ConfigError(f"{where} = {value!r}: {str(exc) or 'expected ' + _expected(f)}") from None
     kind = _kind(f)
     ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
@@ -218,18 +283,15 @@ def _check(section: str, key: str, value: Any, where: str) -> Any:
     return value
 
 
-def _parse_env(text: str, kind: type) -> Any:
-    """Turn an environment variable's text into the setting's type, leaving bad text for _check to reject."""
+def _parse_env(text: str, kind: type | None) -> Any:
+    """Turn an environment variable's text into the setting's type, leaving bad text for _check to reject
+    (and a structure's text for its parser)."""
     try:
         if kind is bool:
             return {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}[text.lower()]
-        if kind is int:
-            return int(text)
-        if kind is float:
-            return float(text)
+        return kind(text) if kind in (int, float) else text       # type: ignore[misc]
     except (KeyError, ValueError):
         return text
-    return text
 
 
 def load_config(path: Path | None = None, *, environ: Mapping[str, str] | None = None) -> Config:
@@ -241,6 +303,10 @@ def load_config(path: Path | None = None, *, environ: Mapping[str, str] | None =
                 data = tomllib.load(fh)
         except FileNotFoundError:
             raise ConfigError(f"{path}: no such config file (copy config.example.toml to start one)") from None
+        except OSError as exc:         # a directory, no permission, an I/O error
+            raise ConfigError(f"{path}: the config file cannot be read: {exc.strerror or exc}") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
         for section, table in data.items():
@@ -261,8 +327,9 @@ def load_config(path: Path | None = None, *, environ: Mapping[str, str] | None =
         if section not in values or key not in {f.name for f in dataclasses.fields(sections()[section])}:
             raise ConfigError(f"environment variable {name}: no such setting; expected "
                               f"{ENV_PREFIX}<SECTION>_<KEY>, for example {ENV_PREFIX}CAMERA_FPS")
-        kind = _kind(_field(section, key))
-        values[section][key] = _check(section, key, _parse_env(text, kind), f"environment variable {name}")
+        f = _field(section, key)
+        value = _parse_env(text, None if f.metadata["parse"] else _kind(f))
+        values[section][key] = _check(section, key, value, f"environment variable {name}")
     return Config(**{name: cls(**values[name]) for name, cls in sections().items()})
 
 
@@ -274,7 +341,8 @@ def example_toml() -> str:
         lines.append(f"[{name}]")
         for f in dataclasses.fields(cls):
             lines.append(f"# {f.metadata['help']} ({_expected(f)})")
-            lines.append(f"{f.name} = {_toml_value(f.default)}")
+            default = f.metadata["render"](f.default) if f.metadata["render"] else f.default
+            lines.append(f"{f.name} = {_toml_value(default)}")
         lines.append("")
     return "\n".join(lines)
 
@@ -285,15 +353,3 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return repr(value)
-
-
-
-def retention_hours(config: Config, kinds: list[str]) -> dict[str, float]:
-    """Hours each kind is kept: [store] retention_h, with retention_by_kind's exceptions (checked)."""
-    hours = {kind: config.store.retention_h for kind in kinds}
-    for pair in filter(None, (p.strip() for p in config.store.retention_by_kind.split(","))):
-        kind, _, value = (part.strip() for part in pair.partition("="))
-        if kind not in hours:
-            raise ConfigError(f"[store] retention_by_kind: no kind {kind!r}; the kinds are {', '.join(kinds)}")
-        hours[kind] = float(value)
-    return hours

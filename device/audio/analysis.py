@@ -1,12 +1,13 @@
 """What a microphone reveals, block by block, without keeping the sound.
 
-    analyzer = AudioAnalyzer(config.mic, samplerate=16000, publish=hub.publish)
-    analyzer.feed(block, ts)        # 0.1 s of float samples; the block is dropped once analysed
+    analyzer = AudioAnalyzer(samplerate=16000, publish=hub.publish, spl_offset_db=config.mic.spl_offset_db)
+    analyzer.feed(block, ts)        # float samples that ended at ts; at most the last 64 ms are kept
 
-Per block: the level; a spectrum in 40 bands (live only, never stored); voice activity from the level
-above the room's noise floor, the share of energy in the speech band and how tonal it is; the voice's
-pitch by autocorrelation, only while someone speaks; loud, sharp sounds (a clap, a knock, a door) from
-10 ms slices. Observations: sound_level once a second, voice at the end of each stretch of speech,
+Blocks may be of any length ([mic] block_ms is 20-1000): every window below is a duration, not a count of
+blocks. Per block: the level; a spectrum in 40 bands (live only, never stored); voice activity from the
+level above the room's noise floor, the share of energy in the speech band, how tonal it is and whether
+it has a pitch (autocorrelation over 64 ms windows); loud, sharp sounds (a clap, a knock, a door) from
+10 ms slices. Observations: sound_level about once a second, voice at the end of each stretch of speech,
 speech_minute once a minute, loud_event when one happens.
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,8 +29,12 @@ LOW_HZ, HIGH_HZ = 60.0, 8000.0
 SPEECH_BAND = (80.0, 4000.0)       # where a voice puts nearly all its energy
 HANGOVER_S = 0.5             # speech continues through pauses shorter than this
 MIN_SPEECH_S = 0.3           # shorter bursts are not reported as speech
+PLOSIVE_S = MIN_SPEECH_S + HANGOVER_S    # a bang followed within this by MIN_SPEECH_S of voice began a word
 SLICE_S = 0.01
 MINUTE_S = 60.0
+BACKGROUND_S = 5.0           # a loud sound must stand out from the room: the median level of the last 5 s
+BACKGROUND_CHUNK_S = 0.1     # measured in 0.1 s pieces, whatever the block size
+PITCH_WINDOW_S = 0.064       # 1024 samples at 16 kHz: nearly five periods of the lowest voice (75 Hz)
 
 
 def pitch_claim(hz: float) -> str:
@@ -45,11 +50,24 @@ def pitch_claim(hz: float) -> str:
 class _Event:
     start: float
     peak_dbfs: float
-    centroid_hz: float
     last_loud: float
+    hz_power: float = 0.0        # sums over the loud slices, for the event's own spectral centroid
+    power: float = 0.0
+
+    @property
+    def centroid_hz(self) -> float:
+        return self.hz_power / (self.power + 1e-20)
+
+    def add(self, samples: np.ndarray, samplerate: int) -> None:
+        """Count a loud slice in the event's spectral centroid (its own sound, not the whole block's)."""
+        spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples)))) ** 2
+        self.hz_power += float(spectrum @ np.fft.rfftfreq(len(samples), 1 / samplerate))
+        self.power += float(spectrum.sum())
 
 
 class AudioAnalyzer:
+    """Turns blocks of sound into observations and live state (level, speaking, pitch, spectrum); see above."""
+
     def __init__(self, *, samplerate: int, publish: Callable[[Observation], None], spl_offset_db: float = 100.0,
                  history_s: float = 12.0) -> None:
         self.samplerate = samplerate
@@ -59,10 +77,12 @@ class AudioAnalyzer:
         self.seconds_analysed = 0.0
         self.speaking = False
         self.pitch_hz: float | None = None
-        self.spectrum: deque[tuple[float, tuple[int, ...]]] = deque(maxlen=int(history_s * 10))
+        self.history_s = history_s
+        self.spectrum: deque[tuple[float, tuple[int, ...]]] = deque()     # the last history_s of columns
         self.speech_listeners: list[Callable[[np.ndarray, bool], None]] = []
         self._floor = -60.0
-        self._levels: deque[float] = deque(maxlen=50)          # the last 5 s of block levels
+        self._pitch_n = max(1, round(samplerate * PITCH_WINDOW_S))
+        self._recent = np.zeros(0, np.float32)            # the last pitch window, when blocks are shorter
         self._second = {"energy": 0.0, "count": 0, "peak": SILENCE_DBFS}
         self._speech_start: float | None = None
         self._last_speech = -1e9
@@ -70,44 +90,49 @@ class AudioAnalyzer:
         self._minute_start: float | None = None
         self._minute_speech = 0.0
         self._minute_turns = 0
-        self._event: _Event | None = None
-        self._pending: _Event | None = None     # ended, waiting to see whether a voice follows it
-        self._voiced: deque[float] = deque(maxlen=10)   # end times of the last voiced blocks
-        self._last_slice_db = SILENCE_DBFS
-        self._edges: np.ndarray | None = None
+        self._loud = LoudSounds(samplerate)
+        self._voiced: deque[tuple[float, float]] = deque()    # (start, end) of voiced blocks, the last 5 s
+        self._edges: dict[int, np.ndarray] = {}           # FFT length -> band edges (bins)
         self._window: np.ndarray | None = None
 
     # ---- the block
     def feed(self, block: np.ndarray, ts: float) -> None:
-        """Analyse one block that ended at *ts*; keep nothing of the sound itself."""
+        """Analyse one block that ended at *ts*; keep nothing of the sound but what the next block's pitch and
+        slices need (at most PITCH_WINDOW_S)."""
         duration = len(block) / self.samplerate
         start = ts - duration
         level = dbfs(block)
         self.current_dbfs = level
         self.seconds_analysed += duration
-        self._levels.append(level)
         self._floor = min(self._floor + 0.5 * duration, level) if level > SILENCE_DBFS else self._floor
+        if len(block) < self._pitch_n:       # a pitch needs a longer window: this block and those before it
+            self._recent = np.concatenate([self._recent[len(block) - self._pitch_n:], block])
 
         power, freqs = self._power(block)
         bands = self._bands(power, freqs)
         self.spectrum.append((ts, bands))
+        while self.spectrum[0][0] <= ts - self.history_s:
+            self.spectrum.popleft()
         in_speech_band = (freqs >= SPEECH_BAND[0]) & (freqs <= SPEECH_BAND[1])
         total = float(power[(freqs >= LOW_HZ) & (freqs <= HIGH_HZ)].sum()) + 1e-20
         voiced = power[in_speech_band] + 1e-20
         share = float(voiced.sum()) / total
         flatness = float(np.exp(np.mean(np.log(voiced))) / np.mean(voiced))
-        centroid = float((power * freqs).sum() / (power.sum() + 1e-20))
 
         is_speech = level > max(self._floor + 9.0, -60.0) and share > 0.7 and flatness < 0.3
-        pitch = self._pitch(block) if is_speech else None
+        pitch, periodic = self._pitch(block) if is_speech else (None, 0.0)
         is_speech = is_speech and pitch is not None      # a voice has a pitch; a hum or a hiss does not
         if is_speech:
-            self._voiced.append(ts)
+            self._voiced.append((start, ts))
+        while self._voiced and self._voiced[0][1] < ts - BACKGROUND_S:
+            self._voiced.popleft()
         self._voice(is_speech, pitch, start, ts, block)
-        self._loud(block, start, centroid)
-        self._decide_event(ts)
+        self._loud.feed(block, start, speaking=self.speaking, floor=self._floor)
+        event = self._loud.decide(ts, self._voiced)
+        if event is not None:
+            self._publish(event)
         self._level_second(block, level, ts)
-        self._minute(ts, duration if is_speech else 0.0)
+        self._minute(ts, duration * periodic if is_speech else 0.0)
 
     # ---- spectrum
     def _power(self, block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -119,33 +144,28 @@ class AudioAnalyzer:
 
     def _bands(self, power: np.ndarray, freqs: np.ndarray) -> tuple[int, ...]:
         """Energy in BANDS log-spaced bands, as dB above -100 (0-100), small enough to send live."""
-        if self._edges is None:
-            edges = np.geomspace(LOW_HZ, min(HIGH_HZ, self.samplerate / 2), BANDS + 1)
-            self._edges = np.searchsorted(freqs, edges)
-        sums = np.add.reduceat(power, self._edges[:-1])[:BANDS]
-        widths = np.maximum(np.diff(self._edges), 1)
+        edges = self._edges.get(len(freqs))
+        if edges is None:
+            hz = np.geomspace(LOW_HZ, min(HIGH_HZ, self.samplerate / 2), BANDS + 1)
+            edges = self._edges[len(freqs)] = np.searchsorted(freqs, hz)
+        sums = np.add.reduceat(power, edges[:-1])[:BANDS]
+        widths = np.maximum(np.diff(edges), 1)
         db = 10 * np.log10(sums / widths / len(power) + 1e-12)
         return tuple(int(v) for v in np.clip(db + 100, 0, 100))
 
     # ---- voice
-    def _pitch(self, block: np.ndarray) -> float | None:
-        """Fundamental frequency (75-400 Hz) by autocorrelation, or None if nothing is periodic enough."""
-        frame = block[len(block) // 2 - 512: len(block) // 2 + 512].astype(np.float64)
-        frame = frame - frame.mean()
-        spectrum = np.fft.rfft(frame, 2048)
-        corr = np.fft.irfft(np.abs(spectrum) ** 2)[:1024]
-        if corr[0] <= 0:
-            return None
-        corr /= corr[0]
-        low, high = int(self.samplerate / 400), int(self.samplerate / 75)
-        lag = low + int(np.argmax(corr[low:high]))
-        if corr[lag] < 0.35:
-            return None
-        # a peak at twice the lag is as strong: the period is the shorter one (avoid octave errors)
-        half = lag // 2
-        if half >= low and corr[half - 1:half + 2].max() > 0.85 * corr[lag]:
-            lag = half - 1 + int(np.argmax(corr[half - 1:half + 2]))
-        return self.samplerate / lag
+    def _pitch(self, block: np.ndarray) -> tuple[float | None, float]:
+        """The block's pitch (the median over its periodic PITCH_WINDOW_S windows, or None) and the share of
+        its windows that are periodic. A block shorter than a window is judged on the last window of sound."""
+        n = self._pitch_n
+        if len(block) < n:
+            frames = [self._recent] if len(self._recent) == n else []
+        else:
+            count = len(block) // n
+            first = (len(block) - count * n) // 2
+            frames = [block[first + i * n: first + (i + 1) * n] for i in range(count)]
+        pitches = [p for p in (window_pitch(frame, self.samplerate) for frame in frames) if p is not None]
+        return (statistics.median(pitches) if pitches else None), len(pitches) / max(len(frames), 1)
 
     def _voice(self, is_speech: bool, pitch: float | None, start: float, ts: float, block: np.ndarray) -> None:
         if is_speech:
@@ -190,52 +210,6 @@ class AudioAnalyzer:
     def speech_this_minute(self) -> dict:
         return {"speaking_s": round(self._minute_speech, 1), "turns": self._minute_turns}
 
-    # ---- loud events
-    def _loud(self, block: np.ndarray, start: float, centroid: float) -> None:
-        """Sharp, loud sounds from 10 ms slices: a jump of 20 dB within 10 ms (a syllable rises slower), to
-        20 dB over the room; while someone speaks, 25 dB."""
-        size = int(self.samplerate * SLICE_S)
-        slices = block[: len(block) // size * size].reshape(-1, size)
-        levels = 10 * np.log10(np.mean(slices.astype(np.float64) ** 2, axis=1) + 1e-12)
-        background = statistics.median(self._levels) if self._levels else self._floor
-        for i, db in enumerate(levels):
-            t = start + i * SLICE_S
-            if self._event is None:
-                jump = 25 if self.speaking else 20
-                if db - self._last_slice_db >= jump and db - background >= 20 and db > -35:
-                    self._event = _Event(t, float(db), centroid, t)
-            else:
-                if db > self._event.peak_dbfs - 20:
-                    self._event.last_loud = t
-                    if db > self._event.peak_dbfs:
-                        self._event.peak_dbfs, self._event.centroid_hz = float(db), centroid
-                elif t - self._event.last_loud > 0.05 or t - self._event.start > 1.0:
-                    self._end_event()
-            self._last_slice_db = float(db)
-
-    def _end_event(self) -> None:
-        self._pending, self._event = self._event, None
-
-    def _decide_event(self, ts: float) -> None:
-        """A bang followed by 0.3 s of voice was the start of a word (a plosive), not a knock."""
-        event = self._pending
-        if event is None or ts < event.start + MIN_SPEECH_S + 0.1:
-            return
-        self._pending = None
-        voiced_after = sum(event.start < t <= event.start + MIN_SPEECH_S + 0.1 for t in self._voiced)
-        if voiced_after * 0.1 >= MIN_SPEECH_S:
-            return
-        duration_ms = (event.last_loud - event.start + SLICE_S) * 1000
-        if duration_ms < 150:
-            label = "clap" if event.centroid_hz > 2000 else "knock"
-        elif event.peak_dbfs > -15 and event.centroid_hz < 1500:
-            label = "door slam"
-        else:
-            label = "loud sound"
-        self._publish(Observation(event.start, "microphone", "loud_event", None, {
-            "label": label, "peak_dbfs": round(event.peak_dbfs, 1), "duration_ms": round(duration_ms),
-            "centroid_hz": round(event.centroid_hz)}, 0.5))
-
     # ---- level
     def _level_second(self, block: np.ndarray, level: float, ts: float) -> None:
         second = self._second
@@ -253,3 +227,100 @@ class AudioAnalyzer:
     @property
     def spl_db(self) -> float:
         return self.current_dbfs + self.spl_offset_db
+
+
+def window_pitch(frame: np.ndarray, samplerate: int) -> float | None:
+    """Fundamental frequency (75-400 Hz) of a window of sound by autocorrelation, or None if not periodic."""
+    n = len(frame)
+    frame = frame.astype(np.float64)
+    frame = frame - frame.mean()
+    spectrum = np.fft.rfft(frame, 2 * n)
+    corr = np.fft.irfft(np.abs(spectrum) ** 2)[:n]
+    if corr[0] <= 0:
+        return None
+    corr /= corr[0]
+    low, high = int(samplerate / 400), int(samplerate / 75)
+    lag = low + int(np.argmax(corr[low:high]))
+    if corr[lag] < 0.35:
+        return None
+    # a peak at twice the lag is as strong: the period is the shorter one (avoid octave errors)
+    half = lag // 2
+    if half >= low and corr[half - 1:half + 2].max() > 0.85 * corr[lag]:
+        lag = half - 1 + int(np.argmax(corr[half - 1:half + 2]))
+    return samplerate / lag
+
+
+class LoudSounds:
+    """Sharp, loud sounds (a clap, a knock, a door) from 10 ms slices, whatever the length of the blocks.
+
+        loud = LoudSounds(16000)
+        loud.feed(block, start, speaking=False, floor=-60.0)
+        event = loud.decide(ts, voiced)      # a loud_event Observation once it is sure, else None
+    """
+
+    def __init__(self, samplerate: int) -> None:
+        self.samplerate = samplerate
+        self._size = max(1, round(samplerate * SLICE_S))
+        self._rest = np.zeros(0, np.float64)             # samples short of a whole slice, for the next block
+        self._chunks: deque[tuple[float, float]] = deque()     # (end, dB) of 0.1 s pieces of the last 5 s
+        self._chunk = [0.0, 0]                           # power and slice count of the piece being measured
+        self._last_db = SILENCE_DBFS
+        self._event: _Event | None = None
+        self._pending: _Event | None = None     # ended, waiting to see whether a voice follows it
+
+    def feed(self, block: np.ndarray, start: float, *, speaking: bool, floor: float) -> None:
+        """A jump of 20 dB within 10 ms (a syllable rises slower) to 20 dB over the room; while someone
+        speaks, 25 dB. The room is the median level of the 5 s before this block (or the noise floor)."""
+        samples = np.concatenate([self._rest, block])
+        start -= len(self._rest) / self.samplerate
+        whole = len(samples) // self._size * self._size
+        slices, self._rest = samples[:whole].reshape(-1, self._size), samples[whole:]
+        slice_s = self._size / self.samplerate
+        power = np.mean(slices**2, axis=1)
+        background = statistics.median(db for _, db in self._chunks) if self._chunks else floor
+        for i, db in enumerate(10 * np.log10(power + 1e-12)):
+            t = start + i * slice_s
+            self._measure_room(t + slice_s, float(power[i]))
+            event = self._event
+            if event is None:
+                jump = 25 if speaking else 20
+                if db - self._last_db >= jump and db - background >= 20 and db > -35:
+                    event = self._event = _Event(t, float(db), t)
+            elif db > event.peak_dbfs - 20:
+                event.last_loud, event.peak_dbfs = t, max(event.peak_dbfs, float(db))
+            elif t - event.last_loud > 0.05 or t - event.start > 1.0:
+                self._pending, self._event = event, None
+            if event is not None and event.last_loud == t:
+                event.add(slices[i], self.samplerate)
+            self._last_db = float(db)
+
+    def _measure_room(self, end: float, power: float) -> None:
+        """Add one slice to the room's level, kept as 0.1 s pieces whatever the block size."""
+        self._chunk[0] += power
+        self._chunk[1] += 1
+        if self._chunk[1] == round(BACKGROUND_CHUNK_S / SLICE_S):
+            self._chunks.append((end, 10 * math.log10(self._chunk[0] / self._chunk[1] + 1e-12)))
+            self._chunk = [0.0, 0]
+            while self._chunks[0][0] < end - BACKGROUND_S:
+                self._chunks.popleft()
+
+    def decide(self, ts: float, voiced: Iterable[tuple[float, float]]) -> Observation | None:
+        """The event that ended, once *ts* is PLOSIVE_S past its start; None if *voiced* (start, end) stretches
+        cover MIN_SPEECH_S of that time: a bang followed by a voice was the start of a word, not a knock."""
+        event = self._pending
+        if event is None or ts < event.start + PLOSIVE_S:
+            return None
+        self._pending = None
+        after = (event.start, event.start + PLOSIVE_S)
+        if sum(max(0.0, min(end, after[1]) - max(start, after[0])) for start, end in voiced) >= MIN_SPEECH_S:
+            return None
+        duration_ms = (event.last_loud - event.start + SLICE_S) * 1000
+        if duration_ms < 150:
+            label = "clap" if event.centroid_hz > 2000 else "knock"
+        elif event.peak_dbfs > -15 and event.centroid_hz < 1500:
+            label = "door slam"
+        else:
+            label = "loud sound"
+        return Observation(event.start, "microphone", "loud_event", None, {
+            "label": label, "peak_dbfs": round(event.peak_dbfs, 1), "duration_ms": round(duration_ms),
+            "centroid_hz": round(event.centroid_hz)}, 0.5)

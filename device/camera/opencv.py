@@ -62,7 +62,7 @@ class OpenCVCamera:
         import cv2
 
         if self._capture is None:
-            raise RuntimeError(f"camera {self.name} is not open")
+            raise DeviceUnavailable(f"camera {self.name} is not open")
         if isinstance(self.target, str):      # a file plays at its own rate, not as fast as it decodes
             if stop.wait(max(0.0, self._next - time.monotonic())):
                 return None

@@ -72,9 +72,10 @@ class Picamera2Camera:
                     controls={"FrameRate": float(self.fps)}, buffer_count=4)
                 camera.configure(config)
                 camera.start()
-            except Exception:
+            except Exception as exc:
                 camera.close()
-                raise
+                raise DeviceUnavailable(f"camera picamera2 did not start at {self.size[0]}x{self.size[1]}, "
+                                        f"{self.fps} fps ({exc}); `rpicam-hello` shows whether it works") from exc
         except BaseException:
             _in_use.release()
             raise

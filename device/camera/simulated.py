@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 
+from device.errors import DeviceUnavailable
 from device.scene import HEIGHT, WIDTH, Scene, face_bank
 
 
@@ -34,7 +35,7 @@ class SimulatedCamera:
 
     def read(self, stop: threading.Event) -> tuple[np.ndarray, None] | None:
         if self._start is None:
-            raise RuntimeError("the simulated camera is not open")
+            raise DeviceUnavailable(f"camera {self.name} is not open")
         due = self._start + self._count / self.fps
         if stop.wait(max(0.0, due - time.monotonic())):
             return None

@@ -42,11 +42,11 @@ def speech(tmp_path_factory):
     return path, samples, (loud[0] / RATE, loud[-1] / RATE)
 
 
-def analyse(samples, *listeners):
+def analyse(samples, *listeners, block_ms=100):
     published = Published()
     analyzer = AudioAnalyzer(samplerate=RATE, publish=published)
     analyzer.speech_listeners.extend(listeners)
-    block = RATE // 10
+    block = RATE * block_ms // 1000
     padded = np.concatenate([samples, np.zeros(RATE, np.float32)])       # let the last stretch end
     for i in range(len(padded) // block):
         analyzer.feed(padded[i * block:(i + 1) * block], (i + 1) * block / RATE)
@@ -80,30 +80,60 @@ def test_silence_and_steady_hum_are_not_speech():
         assert published.of("voice") == []
 
 
+@pytest.mark.parametrize("block_ms", [20, 100, 500])
 @pytest.mark.parametrize("hz", [110.0, 210.0])
-def test_the_pitch_of_a_voice_is_measured(hz):
+def test_the_pitch_of_a_voice_is_measured(hz, block_ms):
     t = np.arange(RATE * 2) / RATE
     voice = sum(np.sin(2 * np.pi * hz * k * t) / k for k in range(1, 8))
     syllables = 0.5 + 0.5 * np.sin(2 * np.pi * 3 * t) ** 2
     samples = np.concatenate([np.zeros(RATE // 2), 0.1 * voice * syllables]).astype(np.float32)
-    _, published = analyse(samples)
+    _, published = analyse(samples, block_ms=block_ms)
     (voice_obs,) = published.of("voice")
     assert voice_obs.value["pitch_hz"] == pytest.approx(hz, rel=0.03)
 
 
-def test_a_clap_and_a_knock_are_told_apart_and_timed():
-    from device.scene import _clap
+@pytest.mark.parametrize("block_ms", [20, 100, 500])
+def test_a_clap_and_a_knock_are_told_apart_and_timed(block_ms):
+    from device.scene_media import clap
 
     rng = np.random.default_rng(3)
     t = np.arange(RATE * 3) / RATE
     room = rng.normal(0, 0.002, len(t))
-    clap = _clap(t, 1.0, rng)
+    bang = clap(t, 1.0, rng)
     since = t - 2.0
     knock = np.where(since >= 0, 0.4 * np.exp(-np.maximum(since, 0) * 60) * np.sin(2 * np.pi * 180 * t), 0.0)
-    _, published = analyse((room + clap + knock).astype(np.float32))
+    _, published = analyse((room + bang + knock).astype(np.float32), block_ms=block_ms)
     events = published.of("loud_event")
     assert [e.value["label"] for e in events] == ["clap", "knock"]
     assert events[0].ts == pytest.approx(1.0, abs=0.02) and events[1].ts == pytest.approx(2.0, abs=0.02)
+
+
+def test_the_block_size_changes_nothing_found(speech):
+    """[mic] block_ms may be 20-1000: the same sentence and clap give the same voice (to a block) and event."""
+    from device.scene_media import clap
+
+    _, samples, _ = speech
+    rng = np.random.default_rng(3)
+    sound = np.concatenate([samples, np.zeros(2 * RATE, np.float32)])
+    clap_at = len(samples) / RATE + 0.73          # after the sentence, between two blocks of every size
+    sound = sound + rng.normal(0, 0.002, len(sound)) + clap(np.arange(len(sound)) / RATE, clap_at, rng)
+    stretches = {}
+    for block_ms in (100, 20, 500):
+        _, published = analyse(sound.astype(np.float32), block_ms=block_ms)
+        voices = published.of("voice")
+        stretches[block_ms] = (voices[0].value["start"], voices[-1].value["end"])
+        assert stretches[block_ms] == pytest.approx(stretches[100], abs=max(block_ms, 100) / 1000)
+        (event,) = published.of("loud_event")
+        assert event.value["label"] == "clap" and event.ts == pytest.approx(clap_at, abs=0.02)
+
+
+@pytest.mark.parametrize("block_ms", [20, 100, 500])
+def test_the_live_spectrum_keeps_history_s_of_columns_whatever_the_block(block_ms):
+    analyzer = AudioAnalyzer(samplerate=RATE, publish=lambda obs: None, history_s=3.0)
+    block = RATE * block_ms // 1000
+    for i in range(5000 // block_ms):
+        analyzer.feed(np.zeros(block, np.float32), (i + 1) * block_ms / 1000)
+    assert len(analyzer.spectrum) == 3000 // block_ms and analyzer.spectrum[-1][0] == 5.0
 
 
 def test_talk_is_summed_up_every_minute():

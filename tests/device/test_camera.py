@@ -128,6 +128,29 @@ def test_loop_plays_a_video_file_again(tmp_path):
     assert frames[3][0].mean() == pytest.approx(0, abs=3) and frames[4][0].mean() == pytest.approx(40, abs=3)
 
 
+def test_reading_a_camera_that_is_not_open_names_it(tmp_path):
+    from device.camera.simulated import SimulatedCamera
+    from device.scene import Scene
+
+    write_video(tmp_path / "clip.avi")
+    for camera in (SimulatedCamera(Scene(1)), OpenCVCamera(str(tmp_path / "clip.avi")), OpenCVCamera(3)):
+        with pytest.raises(DeviceUnavailable, match=f"camera {camera.name} is not open"):
+            camera.read(threading.Event())
+
+
+def test_a_picamera2_that_fails_to_start_is_unavailable_and_let_go(Picamera2):
+    from device.camera.picamera2 import Picamera2Camera
+
+    cls, camera = fake_camera(Picamera2, np.zeros((480, 640, 3), np.uint8), np.zeros((360, 320), np.uint8))
+    camera.start.side_effect = RuntimeError("Failed to start camera: Device or resource busy")
+    with pytest.raises(DeviceUnavailable, match=r"camera picamera2 did not start at 640x480, 15 fps \(Failed"):
+        Picamera2Camera(fps=15, size=(640, 480), picamera2_class=cls).open()
+    camera.close.assert_called_once_with()
+    cls, _ = fake_camera(Picamera2, np.zeros((480, 640, 3), np.uint8), np.zeros((360, 320), np.uint8))
+    with Picamera2Camera(picamera2_class=cls):     # the one-per-process lock was released
+        pass
+
+
 def test_a_missing_file_or_webcam_says_so(tmp_path):
     with pytest.raises(DeviceUnavailable, match="no such video file"):
         OpenCVCamera(str(tmp_path / "absent.avi")).open()
@@ -174,8 +197,8 @@ def test_a_camera_that_stops_is_reported_offline_and_reopened_while_the_rest_goe
         assert kit.status()["sources"]["camera"]["state"] == "offline"
         sound_before = kit.observations.counts["sound_level"]
         assert eventually(lambda: camera.opened == 2 and camera_state.state == "running")
-        captured = kit.frames_captured
-        assert eventually(lambda: kit.frames_captured > captured + 3), "frames flow again after the reopen"
+        captured = kit.camera.captured
+        assert eventually(lambda: kit.camera.captured > captured + 3), "frames flow again after the reopen"
         assert eventually(lambda: kit.observations.counts["sound_level"] > sound_before), "the microphone went on"
     finally:
         kit.stop()

@@ -52,6 +52,71 @@ def test_a_bad_config_stops_start_up_with_one_clear_line(tmp_path, capsys):
     assert err == f"awareness-kit: {path}: [web] port = 99999: expected an integer from 0 to 65535"
 
 
+def _config(tmp_path, content):
+    path = tmp_path / "kit.toml"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return str(path)
+
+
+def _a_file(tmp_path):
+    (tmp_path / "file").write_text("not a directory")
+    return str(tmp_path / "file")
+
+
+def _database(tmp_path, *, user_version=None):
+    """awareness.db written by a newer kit (user_version), or garbage bytes with that name."""
+    path = tmp_path / "awareness.db"
+    if user_version is None:
+        path.write_bytes(b"this is not a database\n" * 300)
+    else:
+        with closing(sqlite3.connect(path)) as conn:
+            conn.execute(f"PRAGMA user_version={user_version}")
+    return str(tmp_path)
+
+
+SIMULATED = ["--camera", "simulated", "--mic", "simulated", "--sensors", "simulated", "--host", "127.0.0.1"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (lambda tmp: ["export", "--config", str(tmp / "absent.toml")], "no such config file"),
+    (lambda tmp: ["export", "--config", str(tmp)], "the config file cannot be read"),      # unreadable
+    (lambda tmp: ["run", "--config", _config(tmp, b"[web]\nhost = '\xff'\n")], "not UTF-8"),
+    (lambda tmp: ["check", "--config", _config(tmp, "[camera\n")], "not valid TOML"),
+    (lambda tmp: ["admin", "reset-pin", "--config", _config(tmp, "[camera]\nfsp = 10\n")], "unknown key [camera] fsp"),
+    (lambda tmp: ["run", "--config", _config(tmp, '[store]\nretention_by_kind = "faces=2"\n')],
+     "[store] retention_by_kind = 'faces=2': no kind 'faces'"),
+    (lambda tmp: ["run", *SIMULATED, "--data-dir", _a_file(tmp)], "is a file, not a directory"),
+    (lambda tmp: ["export", "--data-dir", _a_file(tmp) + "/data"], "is a file, not a directory"),
+    (lambda tmp: ["admin", "reset-pin", "--data-dir", _a_file(tmp)], "is a file, not a directory"),
+    (lambda tmp: ["export", "--data-dir", _database(tmp, user_version=99)], "written by a newer awareness-kit"),
+    (lambda tmp: ["export", "--data-dir", _database(tmp)], "not an awareness-kit database"),
+    (lambda tmp: ["export", "--data-dir", _database(tmp, user_version=0), "-o", str(tmp)], "--output"),
+], ids=["config missing", "config unreadable", "config not UTF-8", "config not TOML", "unknown key",
+        "unknown kind", "run: data dir a file", "export: data dir under a file", "reset-pin: data dir a file",
+        "export: newer database", "export: garbage database", "export: output unwritable"])
+def test_every_expected_failure_is_one_line_and_exit_2(tmp_path, capsys, argv, message):
+    assert main(argv(tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and err.startswith("awareness-kit: ") and "Traceback" not in err, err
+    assert message in err
+
+
+def test_run_on_a_port_in_use_is_one_line_and_exit_2(tmp_path):
+    """In a process of its own, as a user runs it (its log lines go to stderr too, but no traceback)."""
+    import socket as sockets
+
+    with sockets.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "device", "run", *SIMULATED, "--port", str(port),
+                               "--data-dir", str(tmp_path / "data")],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    (line,) = [line for line in done.stderr.splitlines() if line.startswith("awareness-kit: ")]
+    assert f"cannot listen on 127.0.0.1:{port}" in line and "--port" in line
+
+
 def test_auto_falls_back_to_simulated_and_sigterm_stops_within_two_seconds_with_everything_stored(tmp_path):
     """This machine has no camera, microphone or GPIO: auto says so once per device and simulates them."""
     data = tmp_path / "data"

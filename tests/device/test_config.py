@@ -60,6 +60,57 @@ def test_invalid_toml_and_missing_file_are_clear(tmp_path):
         load_config(tmp_path / "absent.toml")
 
 
+def test_an_unreadable_or_binary_file_is_named(tmp_path):
+    with pytest.raises(ConfigError, match=f"{tmp_path}: the config file cannot be read: Is a directory"):
+        load_config(tmp_path)
+    path = tmp_path / "kit.toml"
+    path.write_bytes(b"[web]\nhost = '\xff'\n")
+    with pytest.raises(ConfigError, match=f"{path}: not UTF-8 text"):
+        load_config(path)
+
+
+def test_retention_by_kind_is_parsed_once_from_text_a_table_or_the_environment(tmp_path):
+    from device.observations import KINDS
+
+    text = load_config(write(tmp_path, '[store]\nretention_h = 48\nretention_by_kind = "face=2, voice = 0.5"\n'))
+    table = load_config(write(tmp_path, "[store]\nretention_h = 48\nretention_by_kind = {face = 2, voice = 0.5}\n"))
+    env = load_config(environ={"AWARENESS_KIT_STORE_RETENTION_H": "48",
+                               "AWARENESS_KIT_STORE_RETENTION_BY_KIND": "face=2,voice=0.5"})
+    assert text == table == env
+    assert dict(text.store.retention_by_kind) == {"face": 2.0, "voice": 0.5}
+    with pytest.raises(TypeError):
+        text.store.retention_by_kind["face"] = 3.0      # type: ignore[index]
+    hours = text.retention_hours()
+    assert set(hours) == set(KINDS) and hours["face"] == 2.0 and hours["voice"] == 0.5 and hours["motion"] == 48.0
+    assert load_config().retention_hours()["motion"] == 6.0 and hash(load_config()) == hash(load_config())
+    assert dict(load_config().replace("store", retention_by_kind="").store.retention_by_kind) == {}
+
+
+@pytest.mark.parametrize("value, expected", [
+    ('"faces=2"', "'faces=2': no kind 'faces': expected kinds among motion, face"),
+    ('"motion=0"', "'motion=0': motion=0.0: expected hours from 0.1 to 8760"),
+    ('"motion=soon"', "'motion=soon': motion='soon': expected hours from 0.1 to 8760"),
+    ('"motion=1, motion=2"', "'motion=1, motion=2': motion given twice: expected each kind once"),
+    ("{motion = true}", "{'motion': True}: motion=True: expected hours from 0.1 to 8760"),
+    ("6", "6: expected kind=hours pairs separated by commas, or a table; hours from 0.1 to 8760"),
+])
+def test_a_bad_retention_by_kind_names_file_key_value_and_what_was_expected(tmp_path, value, expected):
+    path = write(tmp_path, f"[store]\nretention_by_kind = {value}\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value).startswith(f"{path}: [store] retention_by_kind = {expected}")
+
+
+def test_keywords_become_a_tuple_of_words():
+    assert load_config().mic.keywords == ("hello", "camera", "password", "recording")
+    config = load_config(environ={"AWARENESS_KIT_MIC_KEYWORDS": "hello,  good  morning"})
+    assert config.mic.keywords == ("hello", "good morning")
+    assert config.replace("mic", keywords=["camera"]).mic.keywords == ("camera",)
+    for bad in ("Hello", "hello,,camera", "", []):
+        with pytest.raises(ConfigError, match=r"\[mic\] keywords = .*: expected lower-case words separated by commas"):
+            config.replace("mic", keywords=bad)
+
+
 def test_environment_overrides_the_file(tmp_path):
     path = write(tmp_path, "[camera]\nfps = 10\n")
     config = load_config(path, environ={"AWARENESS_KIT_CAMERA_FPS": "20", "AWARENESS_KIT_VISION_BLUR_FACES": "false",
