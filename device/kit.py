@@ -145,7 +145,6 @@ class Kit:
     # ---- reading
     def status(self) -> dict[str, Any]:
         """What /api/status shows: each part's own status, gathered."""
-        store = self.store
         watching = self.watching
         return {
             "uptime_s": round(time.time() - self.started_at, 1),
@@ -161,8 +160,7 @@ class Kit:
             "last_forget": self.forgetting.last if self.forgetting else None,
             "now": {kind: obs.to_dict() for kind, obs in self.observations.latest.items()},
             "counts": dict(self.observations.counts),
-            "store": {"written": store.written, "dropped": store.dropped, "skipped": store.skipped,
-                      "bytes": store.size_bytes(), "disk": self.retention.disk},
+            "store": {**self.store.status(), "disk": self.retention.disk},
             "workers": {w.name: {"alive": w.alive, "failures": w.failures, "last_error": w.last_error}
                         for w in self._workers},
         }

@@ -17,6 +17,7 @@ from collections import deque
 from typing import Any
 
 from device.audio.analysis import AudioAnalyzer
+from device.capture import read_until_stopped
 from device.config import Config
 from device.health import RateMeter, SourceState
 from device.observations import Observation
@@ -63,19 +64,11 @@ class Listening:
                            self.config.clip_retention_h)
 
     def loop(self, stop: threading.Event) -> None:
-        self.mic.open()
-        self.state.set("running")
-        try:
-            while not stop.is_set():
-                block = self.mic.read(stop)
-                if block is None:
-                    if not stop.is_set():
-                        self.state.set("ended", "the sound file has ended")
-                    return
-                self.analyzer.feed(block, time.time())
-                self.rate.tick()
-        finally:
-            self.mic.close()
+        read_until_stopped(self.mic, self.state, stop, self._analyse, ended="the sound file has ended")
+
+    def _analyse(self, block: Any) -> None:
+        self.analyzer.feed(block, time.time())
+        self.rate.tick()
 
     def failed(self, exc: BaseException) -> None:
         self.state.set("offline", str(exc))

@@ -106,6 +106,11 @@ class Store(Reads):
         subscription = self._writer.subscription
         return subscription.dropped if subscription else 0
 
+    def status(self) -> dict[str, Any]:
+        """What /api/status says about storing: rows written, lost to a full queue, skipped, failed; bytes."""
+        return {"written": self.written, "dropped": self.dropped, "skipped": self.skipped, "failed": self.failed,
+                "bytes": self.size_bytes()}
+
     def flush(self, timeout: float = 2.0) -> bool:
         """Wait until every observation published before this call is committed; False on timeout."""
         subscription = self._writer.subscription

@@ -113,7 +113,7 @@ def test_the_kiosk_recovers_by_itself_when_its_streams_drop(live_app, browser):
     import socket
 
     app, url = live_app
-    live = app.extensions["live-shared"]
+    live = app.extensions["live"]
     with watched_page(browser, viewport={"width": 1920, "height": 1080}) as (page, watch):
         page.goto(url + "/kiosk")
         frames_shown = lambda: int(page.locator("#camera").get_attribute("data-frames") or 0)  # noqa: E731
