@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 
 import pytest
@@ -9,6 +10,12 @@ import pytest
 from web.server import Server
 
 SOI, EOI = b"\xff\xd8", b"\xff\xd9"
+
+
+def csrf(client, path: str) -> str:
+    """The CSRF token of the form on *path*, as the page gives it to this client."""
+    html = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf" value="([0-9a-f]+)"', html).group(1)
 
 
 class RawViewer:
