@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from device.audio.analysis import AudioAnalyzer
@@ -28,7 +29,9 @@ WORDS_SHOWN = 20
 
 
 class Listening:
-    def __init__(self, config: Config, mic: Any, state: SourceState, *, publish: Any) -> None:
+    def __init__(self, config: Config, mic: Any, state: SourceState, *, publish: Any,
+                 clock: Callable[[], float] = time.time) -> None:
+        """*clock*: when each block ended (the wall clock; a benchmark playing a file fast gives its own)."""
         from device.audio import words
         from device.audio.recorder import ClipRecorder
 
@@ -37,6 +40,7 @@ class Listening:
         self.state = state
         self.rate = RateMeter()
         self._publish = publish
+        self._clock = clock
         self.words: deque[tuple[float, str]] = deque(maxlen=WORDS_SHOWN)     # heard live; stored only if set
         self.spotter: Any = None
         self.recorder: ClipRecorder | None = None
@@ -67,7 +71,7 @@ class Listening:
         read_until_stopped(self.mic, self.state, stop, self._analyse, ended="the sound file has ended")
 
     def _analyse(self, block: Any) -> None:
-        self.analyzer.feed(block, time.time())
+        self.analyzer.feed(block, self._clock())
         self.rate.tick()
 
     def failed(self, exc: BaseException) -> None:

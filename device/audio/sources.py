@@ -95,18 +95,31 @@ class SoundDeviceMic:
 
 
 class WavFileMic:
-    """A 16-bit PCM WAV file played in real time (mono, or its first channel), so a result can be replayed."""
+    """A 16-bit PCM WAV file played in real time (mono, or its first channel), so a result can be replayed.
+
+        with WavFileMic("talk.wav", samplerate=16000, block=1600) as mic:
+            block = mic.read(stop)        # the next block, when it would have been heard; None at the end
+
+    realtime=False hands the blocks over at once (a benchmark measuring many files); position_s is then
+    the clock to time them by.
+    """
 
     real = False
 
-    def __init__(self, path: str, *, samplerate: int = 16000, block: int = 1600) -> None:
+    def __init__(self, path: str, *, samplerate: int = 16000, block: int = 1600, realtime: bool = True) -> None:
         self.path = path
         self.name = f"file:{path}"
         self.samplerate = samplerate
         self.block = block
+        self.realtime = realtime
         self._samples: np.ndarray | None = None
         self._position = 0
         self._start = 0.0
+
+    @property
+    def position_s(self) -> float:
+        """Seconds of the file read so far: the end of the last block handed over."""
+        return self._position / self.samplerate
 
     def open(self) -> None:
         try:
@@ -127,7 +140,10 @@ class WavFileMic:
         if self._samples is None:
             raise DeviceUnavailable(f"microphone {self.name} is not open")
         end = self._position + self.block
-        if end > len(self._samples) or stop.wait(max(0.0, self._start + end / self.samplerate - time.monotonic())):
+        if end > len(self._samples):
+            return None
+        due = self._start + end / self.samplerate - time.monotonic() if self.realtime else 0.0
+        if stop.wait(max(0.0, due)):
             return None
         block = self._samples[self._position:end]
         self._position = end
