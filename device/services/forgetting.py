@@ -42,14 +42,15 @@ class Forgetting:
         return self.last
 
     def me(self, visitor: str) -> dict[str, int]:
-        """Everything about one visitor: their visits, what their phone revealed, and every track linked to
-        them (not those they said were someone else), with the tracks' observations, trajectories,
-        signatures and snapshots."""
+        """Everything about one visitor: their visits, what their phone revealed, their guesses and answers,
+        and the tracks they confirmed are them, with those tracks' observations, trajectories, signatures and
+        snapshots. A guess they did not answer, or said was someone else, is not theirs to erase."""
+        self.store.flush(2)             # an answer given just now counts
         tracks = self.visitors.linked(visitor)
         counts = self.store.forget_subjects({visitor} | tracks)
         for subject in tracks:
             dropped = self.signatures.forget(int(subject.split(":", 1)[1]))
             if dropped:
                 counts["signatures in memory"] = counts.get("signatures in memory", 0) + dropped
-        logger.info("forgot %s: %s", visitor, counts)
+        logger.info("forgot %s and the tracks they confirmed (%d): %s", visitor, len(tracks), counts)
         return counts

@@ -24,12 +24,26 @@
       facts.charging = battery.charging ? "yes" : "no";
     } catch (e) { /* not exposed */ }
   }
-  const body = new URLSearchParams({ csrf: document.getElementById("csrf-holder").dataset.csrf });
+  const holder = document.getElementById("csrf-holder");
+  const body = new URLSearchParams({ csrf: holder.dataset.csrf });
   for (const [key, value] of Object.entries(facts)) {
     if (!value) continue;
     body.append(key, value);
     const cell = document.getElementById("f-" + key);
     if (cell) cell.textContent = shown[key] ? shown[key](value) : value;
   }
-  await fetch("/you/reveal", { method: "POST", body, credentials: "same-origin" });
+  // Just after "forget me" the page stores nothing: opening it again starts a new record.
+  if (holder.dataset.report !== "yes") return;
+  try {
+    const reply = await fetch("/you/reveal", { method: "POST", body, credentials: "same-origin" });
+    if (!reply.ok) return;
+    // The visit is stored now (and perhaps a guess made): show the page's parts that say so.
+    const page = await fetch("/you", { credentials: "same-origin" });
+    if (!page.ok) return;
+    const fresh = new DOMParser().parseFromString(await page.text(), "text/html");
+    for (const id of ["you-who", "you-guess", "you-stored"]) {
+      const now = document.getElementById(id), next = fresh.getElementById(id);
+      if (now && next && !now.contains(document.activeElement)) now.replaceWith(document.adoptNode(next));
+    }
+  } catch (e) { /* the page was left meanwhile */ }
 })();
