@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from device.errors import ConfigError
+from device.notice.operator import NoticeConfig
 from device.observations import KINDS
 
 ENV_PREFIX = "AWARENESS_KIT_"
@@ -215,6 +216,7 @@ class Config:
     store: StoreConfig = field(default_factory=StoreConfig)
     sim: SimConfig = field(default_factory=SimConfig)
     kiosk: KioskConfig = field(default_factory=KioskConfig)
+    notice: NoticeConfig = field(default_factory=NoticeConfig)
 
     @property
     def data_dir(self) -> Path:
