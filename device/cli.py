@@ -17,6 +17,7 @@ from device import __version__
 from device.config import Config, load_config
 from device.errors import ConfigError, KitError, StoreError
 from device.network import lan_address
+from device.notice import cli as notice
 from device.notify import Notifier
 
 logger = logging.getLogger("awareness-kit")
@@ -83,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     reset = admin_commands.add_parser("reset-pin", help="make a new admin PIN and print it (the old one stops working)")
     reset.add_argument("--config", type=Path, metavar="FILE", help="TOML config file (for the data directory)")
     reset.add_argument("--data-dir", metavar="DIR", help="the kit's data directory")
+    notice.add_parser(commands)
     return parser
 
 
@@ -252,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
             return admin_command(args, dict(os.environ))
         if args.command == "check":
             return check_command(args, dict(os.environ))
+        if args.command == "notice":
+            return notice.notice_command(args, dict(os.environ))
         config = config_from_args(args, dict(os.environ))
         return run(config)
     except KitError as exc:
