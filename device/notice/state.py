@@ -8,15 +8,16 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from device.config import Config
 from device.notice.kinds import note_for
 from device.observations import KINDS, Kind
 
+SERVICE = "awareness-kit.service"
 APPEARANCE = "appearance"           # the tracker's own re-identification, named so when no recogniser runs
 
 
@@ -54,7 +55,7 @@ class LiveState:
                    plate_reader=plate_reader(detectors.get("plates")) if vision else None,
                    words=tuple(words) if words else None,
                    record=bool((status.get("microphone") or {}).get("recording", config.mic.record)),
-                   sources=dict(status.get("sources") or {}), under_systemd="INVOCATION_ID" in os.environ)
+                   sources=dict(status.get("sources") or {}), under_systemd=under_the_service())
 
     @classmethod
     def of_config(cls, config: Config) -> LiveState:
@@ -79,9 +80,9 @@ class LiveState:
         if needs == "vision":
             return self.vision
         if needs == "plates":
-            return self.plates
+            return self.vision and self.plates
         if needs == "plate_reader":
-            return self.plates and self.plate_reader is not None
+            return self.vision and self.plates and self.plate_reader is not None
         if needs == "record":
             return self.record
         if needs == "store_words":
@@ -105,6 +106,14 @@ class LiveState:
         return [key for key, now, start in (("blur_public", self.blur_public, vision.blur_faces),
                                             ("kiosk_clear", self.kiosk_clear, vision.kiosk_clear_faces))
                 if now != start]
+
+
+def under_the_service(cgroup: Path = Path("/proc/self/cgroup")) -> bool:
+    """Whether this process runs in the hardened unit (systemd/awareness-kit.service), as its control group says."""
+    try:
+        return any(line.rstrip().endswith(f"/{SERVICE}") for line in cgroup.read_text().splitlines())
+    except OSError:
+        return False
 
 
 def _on(name: Any) -> bool:
