@@ -82,9 +82,12 @@ register(Kind(
 ))
 register(Kind(
     "reid", "camera", "Recognised again", "match",
-    "Someone who left and came back was given their old number, because their clothes and face pattern look "
-    "alike. It is appearance matching, not identity: lookalikes are confused, a change of coat fools it.",
-    "Re-identification links a person's visits over days, and across cameras, into one profile.",
+    "Someone who left and came back was given their old number. With a face recogniser installed, their face "
+    "was turned into 128 numbers (an embedding, computed once per person) and matched against the faces seen "
+    "earlier, with the confidence shown; without one, their clothes and a coarse face pattern looked alike, "
+    "which lookalikes confuse and a change of coat fools.",
+    "Face recognition links a person's visits over days, and across cameras, into one profile, and matches "
+    "faces against watch lists.",
 ))
 register(Kind(
     "crossing", "camera", "In and out", "crossing",
@@ -93,8 +96,16 @@ register(Kind(
 ))
 register(Kind(
     "plate", "camera", "Licence plates", "plates",
-    "That a vehicle's licence plate is in view, and where. Reading the characters is one more step.",
+    "That a vehicle's licence plate is in view, and where. Reading it is one more step (Licence plates read).",
     "Automatic number-plate recognition logs every car that passes, with the time, for years.",
+))
+register(Kind(
+    "plate_text", "camera", "Licence plates read", "plate",
+    "The letters and digits of a passing vehicle's plate, read by text recognition, with the time and how sure "
+    "the reading is. A plate names the car's keeper: this is personal data, and phones are not sent it.",
+    "Number-plate cameras on roads and car parks log every plate they read, with the time and place, for "
+    "years; police and private firms search those logs to follow a car's journeys.",
+    public=False,
 ))
 register(Kind(
     "sound_level", "microphone", "Sound level", "dBFS",

@@ -1,7 +1,8 @@
 """Camera sources: a small protocol, and open_camera() choosing one from a spec such as "opencv:0".
 
-A source yields BGR frames of the configured size at its own pace, with a grey 320x240 picture when the
-hardware gives one for free (picamera2's lores stream)::
+A source yields BGR frames at its own pace, as large as fits in the configured width x height without
+changing the picture's shape (a 16:9 webcam or video at 640x480 gives 640x360 frames; see fit()), with a
+grey 320x240 picture when the hardware gives one for free (picamera2's lores stream)::
 
     camera = open_camera("simulated", config, scene=Scene(1))
     with camera:
@@ -50,6 +51,16 @@ def open_camera(spec: str, config: Config, *, scene: Scene) -> Camera:
     target = int(spec.split(":", 1)[1]) if spec.startswith("opencv:") else spec.split(":", 1)[1]
     return OpenCVCamera(target, fps=config.camera.fps, size=(config.camera.width, config.camera.height),
                         loop=config.camera.loop)
+
+
+def fit(source: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
+    """The largest size no bigger than *box* (width, height) with *source*'s shape; never larger than the
+    source (enlarging adds pixels, not detail). Even sizes, as video encoders and JPEG subsampling like.
+
+        fit((1920, 1080), (640, 480)) == (640, 360)
+    """
+    scale = min(box[0] / source[0], box[1] / source[1], 1.0)
+    return max(2, round(source[0] * scale / 2) * 2), max(2, round(source[1] * scale / 2) * 2)
 
 
 def _detect() -> str:

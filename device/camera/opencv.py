@@ -1,4 +1,8 @@
-"""OpenCV capture: a USB webcam (opencv:N) or a video file (file:PATH) played at its own frame rate."""
+"""OpenCV capture: a USB webcam (opencv:N) or a video file (file:PATH) played at its own frame rate.
+
+Frames keep the source's shape: they are made as large as fits in the configured size (device.camera.fit),
+so a 16:9 webcam or video is not squashed into 4:3.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +19,11 @@ logger = logging.getLogger(__name__)
 
 
 class OpenCVCamera:
-    """Frames from cv2.VideoCapture, resized to the configured size.
+    """Frames from cv2.VideoCapture, fitted (shape kept) into the configured size.
 
         with OpenCVCamera(0, fps=15) as camera:           # /dev/video0
-            image = camera.read(stop)
+            image, _ = camera.read(stop)
+        camera.pace = False         # a file as fast as it decodes (benchmarks), not at its own rate
     """
 
     real = True
@@ -31,6 +36,7 @@ class OpenCVCamera:
         self.fps = fps
         self.size = size
         self.loop = loop
+        self.pace = True
         self._capture = None
         self._period = 1.0 / fps
         self._next = 0.0
@@ -63,7 +69,7 @@ class OpenCVCamera:
 
         if self._capture is None:
             raise DeviceUnavailable(f"camera {self.name} is not open")
-        if isinstance(self.target, str):      # a file plays at its own rate, not as fast as it decodes
+        if isinstance(self.target, str) and self.pace:   # a file plays at its own rate, not as fast as it decodes
             if stop.wait(max(0.0, self._next - time.monotonic())):
                 return None
             self._next = max(self._next + self._period, time.monotonic() - 1.0)
@@ -77,8 +83,11 @@ class OpenCVCamera:
             if isinstance(self.target, str):
                 return None                    # the end of the file
             raise DeviceUnavailable(f"camera {self.name} stopped delivering frames")
-        if (image.shape[1], image.shape[0]) != self.size:
-            image = cv2.resize(image, self.size, interpolation=cv2.INTER_AREA)
+        from device.camera import fit
+
+        shape = fit((image.shape[1], image.shape[0]), self.size)
+        if (image.shape[1], image.shape[0]) != shape:
+            image = cv2.resize(image, shape, interpolation=cv2.INTER_AREA)
         return image, None
 
     def close(self) -> None:

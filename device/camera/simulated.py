@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 
+from device.camera import fit
 from device.errors import DeviceUnavailable
 from device.scene import HEIGHT, WIDTH, Scene, face_bank
 
@@ -45,9 +46,10 @@ class SimulatedCamera:
         t = self._count / self.fps
         self._count += 1
         image = self.scene.render(t)
-        if self.size != (WIDTH, HEIGHT):
+        shape = fit((WIDTH, HEIGHT), self.size)
+        if shape != (WIDTH, HEIGHT):
             import cv2
-            image = cv2.resize(image, self.size, interpolation=cv2.INTER_AREA)
+            image = cv2.resize(image, shape, interpolation=cv2.INTER_AREA)
         return image, None
 
     def close(self) -> None:

@@ -2,15 +2,20 @@
 
     analyzer = VisionAnalyzer(config.vision, publish=hub.publish)
     detections = analyzer.process(frame)     # boxes in the frame's own pixels; observations published
+    analyzer.detectors                       # which detector does each job (models are optional extras)
 
-Per frame: a 160x120 frame difference (motion) and background model (people), about a millisecond
-together; the tracker carries people between detections. Faces are searched only in a tracked person's
-head, when they are new, when their head moves, or once every face_recheck_s; eyes and smiles only on a
-face that is new or due for a re-check; licence plates only in moving regions, twice a second.
+Per frame: a 160-wide frame difference (motion) and a 320-wide background model split into people, about
+two milliseconds together; the tracker carries people between frames. The face detector scans the whole
+picture about once a second while something moves (faces with no body found: a crowd, a face close up), and
+each person's head when they are new, when their head moves, or once every face_recheck_s. A face embedding
+is computed once per person, when their face is first seen turned to the camera and large enough;
+licence plates are looked for only on moving vehicles, a few times a second, and read once per vehicle.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -20,19 +25,29 @@ import numpy as np
 from device.config import VisionConfig
 from device.hub import Frame
 from device.observations import Observation
-from device.vision.faces import FaceDetector, expand, overlaps, union
+from device.vision.centerface import Face
+from device.vision.faces import expand, overlaps
+from device.vision.finder import FaceFinder
 from device.vision.motion import Box, MotionDetector
 from device.vision.people import PeopleDetector
-from device.vision.plates import PlateDetector
+from device.vision.plates import Plate, PlateWatch
+from device.vision.recognition import MIN_FACE, FaceRecogniser
 from device.vision.reports import Reporter
 from device.vision.signature import face_vector
 from device.vision.tracker import Track, Tracker, TrackEvent
 
-ANALYSIS_SIZE = (320, 240)
-MOTION_SIZE = (160, 120)
+logger = logging.getLogger(__name__)
+
+ANALYSIS_WIDTH = 320
+MOTION_WIDTH = 160
+SCAN_EVERY_S = 1.0          # the whole picture searched for faces while something moves
 DETAIL_RECHECK_S = 2.0
 HEAD_MOTION_RECHECK_S = 0.2
-PLATE_EVERY_S = 0.5
+EMBED_RETRY_S = 1.0
+PLATE_SHOWN_S = 5.0
+BODY_FROM_FACE = 20         # pixels: a face this tall with no body found around it stands for a person
+HIDDEN_COUNTED_S = 2.0      # someone hidden in a group's shape still counts, for so long
+MIN_BODY_FOR_FACE = 70      # pixels: a body shorter than this has a face under ten pixels
 
 
 @dataclass(frozen=True)
@@ -46,6 +61,7 @@ class TrackView:
     looking: bool
     smiling: bool
     reid: tuple[int, float] | None
+    hidden: bool = False        # behind someone else in a group: counted, not drawn
 
 
 @dataclass(frozen=True)
@@ -58,63 +74,127 @@ class Detections:
     people: list[TrackView] = field(default_factory=list)
     plates: list[Box] = field(default_factory=list)
     line_x: int | None = None
-
-
-def _offset(box: Box, roi: Box) -> Box:
-    return box[0] + roi[0], box[1] + roi[1], box[2], box[3]
+    plate_texts: list[tuple[Box, str]] = field(default_factory=list)
 
 
 def _scale(box: Box, fx: float, fy: float) -> Box:
     return int(box[0] * fx), int(box[1] * fy), int(box[2] * fx), int(box[3] * fy)
 
 
+def body_below(face: Box, bounds: tuple[int, int]) -> Box:
+    """A person's box from their face: shoulders three faces wide, down to seven faces or the picture's edge."""
+    x, y, w, h = face
+    return expand((x - w, y, 3 * w, min(7 * h, bounds[1] - y)), 0.0, bounds)
+
+
 class VisionAnalyzer:
     def __init__(self, config: VisionConfig, publish: Callable[[Observation], None],
-                 snapshot: Callable[[str, np.ndarray, Box, float], None] | None = None) -> None:
-        """*snapshot*(subject, image, face box, ts) is called once per person, when their face is first seen."""
+                 snapshot: Callable[[str, np.ndarray, Box, float], None] | None = None, *,
+                 models: bool = True) -> None:
+        """*snapshot*(subject, image, face box, ts) is called once per person, when their face is first seen;
+        *models*: False keeps to OpenCV's own detectors even where the optional models are installed."""
         self.config = config
         self._snapshot = snapshot
         self.motion = MotionDetector(threshold=config.motion_threshold, min_area=config.motion_min_area)
         self.people = PeopleDetector()
-        self.faces = FaceDetector(scale_factor=config.face_scale_factor, min_size=config.face_min_size)
-        self.plates = PlateDetector()
+        self.finder = FaceFinder(scale_factor=config.face_scale_factor, min_size=config.face_min_size, model=models)
+        self.recogniser = FaceRecogniser.load() if models else None
+        self.plates = PlateWatch(reader=models)
+        self.detectors = {
+            "people": "background model, split by perspective, tracked",
+            "faces": self.finder.name,
+            "recognition": self.recogniser.name if self.recogniser else "appearance signature (clothes, face pattern)",
+            "plates": self.plates.name}
+        logger.info("vision detectors: %s", "; ".join(f"{k}: {v}" for k, v in self.detectors.items()))
         self.tracker: Tracker | None = None
         self.latest = Detections()
         self.face_checks = 0
         self.detail_checks = 0
-        self._loose_faces: list[Box] = []      # faces with no tracked body, in analysis pixels
-        self._last_loose_check = -1e9
-        self._last_plate_check = -1e9
-        self._plates: list[Box] = []
+        self.embeddings = 0
+        self.stage_s: dict[str, float] = {}
+        self._scan: list[Face] = []
+        self._moving = False
+        self._last_scan = -1e9
+        self._plate_texts: list[tuple[float, Box, str]] = []
         self.reporter = Reporter(publish)
 
     def process(self, frame: Frame) -> Detections:
-        height, width = frame.image.shape[:2]
+        image, now = frame.image, frame.ts
+        height, width = image.shape[:2]
         if self.tracker is None:
             self.tracker = Tracker(line_x=int(self.config.count_line * width), width=width,
                                    reid_threshold=self.config.reid_threshold)
-        now = frame.ts
-        grey = self._analysis_grey(frame)
-        small = cv2.resize(grey, MOTION_SIZE, interpolation=cv2.INTER_NEAREST)
-        motion = self.motion.detect(small)
-        bodies = self.people.detect(cv2.resize(frame.image, MOTION_SIZE, interpolation=cv2.INTER_AREA))
-
-        to_view = width / MOTION_SIZE[0], height / MOTION_SIZE[1]
+        tick = self._clock()
+        analysis = (ANALYSIS_WIDTH, max(2, round(height * ANALYSIS_WIDTH / width)))
+        small = cv2.resize(image, analysis, interpolation=cv2.INTER_AREA)
+        grey = cv2.cvtColor(cv2.resize(small, (MOTION_WIDTH, analysis[1] // 2), interpolation=cv2.INTER_NEAREST),
+                            cv2.COLOR_BGR2GRAY)
+        motion = self.motion.detect(grey)
+        to_view = width / MOTION_WIDTH, height / (analysis[1] // 2)
         motion_view = [_scale(b, *to_view) for b in motion.boxes]
-        events = self.tracker.update(now, [_scale(b, *to_view) for b in bodies], frame.image)
+        tick("motion")
+        bodies = [_scale(b, width / analysis[0], height / analysis[1]) for b in self.people.detect(small)]
+        tick("people")
+        started_moving, self._moving = motion.moving and not self._moving, motion.moving
+        if (now - self._last_scan >= self.config.face_recheck_s or started_moving
+                or (now - self._last_scan >= SCAN_EVERY_S and (motion.boxes or self.tracker.active))):
+            self._last_scan = now
+            self.face_checks += 1
+            self._scan = self.finder.scan(image)
+            tick("faces")
+        fresh = now - self._last_scan <= 1.5 * SCAN_EVERY_S
+        loose = [f for f in self._scan if fresh]
+        extra = [body_below(f.box, (width, height)) for f in loose if f.box[3] >= BODY_FROM_FACE and f.score >= 0.6
+                 and not any(_holds(expand(b, 0.3, (width, height)), f.box) for b in bodies)]
+        events = self.tracker.update(now, bodies + extra, image)
+        tick("tracking")
         for track in self.tracker.active:
             if track.visible:
-                self._look_at_face(track, frame, grey, motion_view, now, events)
-        faces = [t.face for t in self.tracker.active if t.face is not None and t.visible]
-        faces += [_scale(b, width / ANALYSIS_SIZE[0], height / ANALYSIS_SIZE[1]) for b in
-                  self._loose(grey, motion.boxes, now)]
-        plates = self._look_for_plates(frame, motion_view, now)
-
+                self._look_at_face(track, image, motion_view, now, events)
+        tick("faces")
+        tracked = [t.face for t in self.tracker.active if t.face is not None and t.visible]
+        faces = tracked + [f.box for f in loose if not any(overlaps(f.box, t) for t in tracked)]
+        vehicles = [_scale(b, width / analysis[0], height / analysis[1]) for b in self.people.vehicles]
+        plates, read = self.plates.look(image, vehicles, now)
+        if read is not None:
+            self._plate_texts.append((now, read.box, read.text))
+            self.reporter.plate_read(now, read)
+        self._plate_texts = [p for p in self._plate_texts if now - p[0] < PLATE_SHOWN_S]
+        tick("plates")
         people = [TrackView(t.id, t.box, [(x, y) for _, x, y in list(t.trail)[-30:]], t.dwell_s, t.looking,
-                            t.smiling, t.reid) for t in self.tracker.active if t.visible]
-        self.latest = Detections(now, motion_view, faces, people, plates, self.tracker.line_x)
+                            t.smiling, t.reid, hidden=t.occluded_since is not None) for t in self._in_view(now)]
+        self.latest = Detections(now, motion_view, faces, people, plates, self.tracker.line_x,
+                                 [(box, text) for _, box, text in self._plate_texts])
         self.reporter.report(now, motion.fraction, self.latest, self.tracker, events)
+        tick("report")
         return self.latest
+
+    def _in_view(self, now: float) -> list[Track]:
+        """Visible people, and those hidden in a group's shape for a moment, as many as the shape can hold
+        (about one person per 0.4 of its height across)."""
+        tracks = self.tracker.active       # type: ignore[union-attr]
+        shown = [t for t in tracks if t.visible]
+        room: dict[Box, int] = {}
+        for t in tracks:
+            if t.occluded_since is None or now - t.occluded_since > HIDDEN_COUNTED_S:
+                continue
+            if t.box not in room:
+                holds = max(1, round(t.box[2] / (0.4 * max(1, t.box[3]))))
+                room[t.box] = holds - sum(1 for v in shown if v.box == t.box)
+            if room[t.box] > 0:
+                room[t.box] -= 1
+                shown.append(t)
+        return shown
+
+    def _clock(self) -> Callable[[str], None]:
+        """tick(stage) adds the CPU time since the last tick to that stage's total (bench/real.py prints them)."""
+        last = [time.thread_time()]
+
+        def tick(stage: str) -> None:
+            now = time.thread_time()
+            self.stage_s[stage] = self.stage_s.get(stage, 0.0) + now - last[0]
+            last[0] = now
+        return tick
 
     def summary(self) -> dict:
         """Counters for the dashboard: people in view now, and in/out across the line since start."""
@@ -140,84 +220,66 @@ class VisionAnalyzer:
         return jpeg.tobytes()
 
     # ---- faces
-    def _look_at_face(self, track: Track, frame: Frame, grey: np.ndarray, motion: list[Box], now: float,
+    def _look_at_face(self, track: Track, image: np.ndarray, motion: list[Box], now: float,
                       events: list[TrackEvent]) -> None:
         x, y, w, h = track.box
+        if h < MIN_BODY_FOR_FACE and w < MIN_BODY_FOR_FACE:
+            return                  # a face there would be a few pixels: nothing any detector can find
         # The head is the top of a standing body; a shape no taller than wide is a head and shoulders close up.
-        head = (x - w // 5, y - h // 10, w + 2 * (w // 5), int(h * (0.7 if h > 1.5 * w else 1.2)))
+        head = expand((x, y, w, int(h * (0.45 if h > 1.5 * w else 0.8))), 0.15, image.shape[1::-1])
+        scanned = [f for f in self._scan if now == self._last_scan and _holds(head, f.box)]
         since = now - track.last_face_check
-        due = (since >= self.config.face_recheck_s or
+        due = (since >= self.config.face_recheck_s or (track.face is None and since >= 0.5) or
                (since >= HEAD_MOTION_RECHECK_S and any(overlaps(head, m) for m in motion)))
-        if not due:
+        if not scanned and not due:
             track.carry_face()
             return
         track.last_face_check = now
-        self.face_checks += 1
-        height, width = frame.image.shape[:2]
-        # A head is small: search it at full resolution, where a face 3 m away is still 50 px wide.
-        roi = expand(head, 0.0, (width, height))
-        head_grey = cv2.cvtColor(frame.image[roi[1]:roi[1] + roi[3], roi[0]:roi[0] + roi[2]], cv2.COLOR_BGR2GRAY)
-        head_min = 2 * self.config.face_min_size          # face_min_size is in 320-wide analysis pixels
-        found = self.faces.detect(head_grey, min_size=head_min)
+        if not scanned:
+            self.face_checks += 1
+        found = scanned or self.finder.head(image, head)
         if not found:
-            side = self.faces.profile(head_grey, min_size=head_min) if since >= self.config.face_recheck_s else []
-            track.set_face(_offset(side[0], roi) if side else None, looking=False)
+            track.set_face(None)
             return
-        face = _offset(max(found, key=lambda b: b[2] * b[3]), roi)
+        face = max(found, key=lambda f: f.box[2] * f.box[3] * (2 if f.frontal else 1))
         was_looking = track.looking
         if track.face is None or not track.looking or now - track.last_detail_check >= DETAIL_RECHECK_S:
             track.last_detail_check = now
             self.detail_checks += 1
-            crop = frame.image[max(0, face[1]):face[1] + face[3], max(0, face[0]):face[0] + face[2]]
-            eyes, smiling = self.faces.details(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY))
-            track.set_face(face, looking=eyes > 0, smiling=smiling)
+            looking, smiling = self.finder.looks(image, face)
+            track.set_face(face.box, looking=looking, smiling=smiling)
         else:
-            track.set_face(face)
+            track.set_face(face.box)
         if track.looking and not was_looking and track.signature.face is None:
-            if self._snapshot is not None:
-                x0, y0 = max(0, x), max(0, y)
-                crop = frame.image[y0:y + h, x0:x + w].copy()
-                self._snapshot(f"track:{track.id}", crop, (face[0] - x0, face[1] - y0, face[2], face[3]), now)
-            grey_full = cv2.cvtColor(frame.image[max(0, face[1]):face[1] + face[3],
-                                                 max(0, face[0]):face[0] + face[2]], cv2.COLOR_BGR2GRAY)
-            track.signature.face = face_vector(grey_full, (0, 0, face[2], face[3]))
-            self.tracker.refresh_clothes(track, frame.image)  # type: ignore[union-attr]
+            self._first_look(track, image, face.box, now)
+        if track.looking and track.signature.embedding is None and self.recogniser is not None \
+                and min(face.box[2:]) >= MIN_FACE and now - track.embedded_at >= EMBED_RETRY_S:
+            track.embedded_at = now
+            track.signature.embedding = self.recogniser.embed(image, face.box)
+            self.embeddings += track.signature.embedding is not None
+        if track.signature.face is not None and (track.signature.embedding is not None or self.recogniser is None
+                                                 or min(face.box[2:]) < MIN_FACE):
             event = self.tracker.reidentify(track, now)       # type: ignore[union-attr]
             if event is not None:
                 events.append(event)
 
-    def _loose(self, grey: np.ndarray, motion_small: list[Box], now: float) -> list[Box]:
-        """Faces where no body is tracked (someone very close, or still): motion first, else now and then."""
-        if self.tracker and self.tracker.active:
-            self._loose_faces = []
-            return []
-        to_analysis = ANALYSIS_SIZE[0] / MOTION_SIZE[0]
-        regions = [_scale(b, to_analysis, to_analysis) for b in motion_small]
-        if regions and now - self._last_loose_check >= HEAD_MOTION_RECHECK_S:
-            self._loose_faces = self.faces.detect(grey, expand(union(regions), 0.5, ANALYSIS_SIZE))
-        elif now - self._last_loose_check >= self.config.face_recheck_s:
-            self._loose_faces = self.faces.detect(grey)
-        else:
-            return self._loose_faces
-        self._last_loose_check = now
-        self.face_checks += 1
-        return self._loose_faces
+    def _first_look(self, track: Track, image: np.ndarray, face: Box, now: float) -> None:
+        """Their face first seen turned to the camera: a snapshot, and the coarse face pattern."""
+        x, y, w, h = track.box
+        if self._snapshot is not None:
+            x0, y0 = max(0, x), max(0, y)
+            crop = image[y0:y + h, x0:x + w].copy()
+            self._snapshot(f"track:{track.id}", crop, (face[0] - x0, face[1] - y0, face[2], face[3]), now)
+        grey = cv2.cvtColor(image[max(0, face[1]):face[1] + face[3], max(0, face[0]):face[0] + face[2]],
+                            cv2.COLOR_BGR2GRAY)
+        track.signature.face = face_vector(grey, (0, 0, face[2], face[3]))
+        self.tracker.refresh_clothes(track, image)  # type: ignore[union-attr]
 
-    def _look_for_plates(self, frame: Frame, motion: list[Box], now: float) -> list[Box]:
-        """Plates are small: searched at full resolution, but only in what moves, twice a second."""
-        if motion and now - self._last_plate_check >= PLATE_EVERY_S:
-            self._last_plate_check = now
-            height, width = frame.image.shape[:2]
-            x, y, w, h = expand(union(motion), 0.1, (width, height))
-            grey = cv2.cvtColor(frame.image[y:y + h, x:x + w], cv2.COLOR_BGR2GRAY)
-            self._plates = [(px + x, py + y, pw, ph) for px, py, pw, ph in self.plates.detect(grey)]
-        elif not motion and now - self._last_plate_check >= 5 * PLATE_EVERY_S:
-            self._plates = []
-        return self._plates
 
-    @staticmethod
-    def _analysis_grey(frame: Frame) -> np.ndarray:
-        if frame.grey is not None and frame.grey.shape[::-1] == ANALYSIS_SIZE:
-            return frame.grey
-        small = cv2.resize(frame.image, ANALYSIS_SIZE, interpolation=cv2.INTER_AREA)
-        return cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+def _holds(body: Box, face: Box) -> bool:
+    """The face's centre lies in the body box."""
+    cx, cy = face[0] + face[2] // 2, face[1] + face[3] // 2
+    return body[0] <= cx <= body[0] + body[2] and body[1] <= cy <= body[1] + body[3]
+
+
+__all__ = ["Detections", "Plate", "TrackView", "VisionAnalyzer"]

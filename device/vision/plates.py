@@ -1,22 +1,53 @@
-"""Licence plates with the plate cascade OpenCV ships (trained on Russian plates; European ones are alike).
+"""Licence plates: found on moving vehicles, and read (ANPR) when the OCR extra is installed.
 
-It finds where a plate is, not what it says: reading it (ANPR) is one OCR step further, which city
-cameras take as a matter of course.
+The reader is PP-OCR's text detector and recogniser (Apache-2.0), whose weights come inside the rapidocr
+wheel, run by onnxruntime on one thread. It runs on events only: a moving vehicle, a few times a second,
+until the same text has been read twice (or once with high confidence), then not again for that vehicle.
+Without it, OpenCV's plate cascade (trained on Russian plates; European ones are alike) says where a plate
+is, not what it says.
+
+    plates = PlateWatch()
+    boxes, read = plates.look(bgr, vehicles, now)   # read: a new Plate once a vehicle's plate is agreed
 """
 
 from __future__ import annotations
 
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import cv2
 import numpy as np
 
-from device.vision.faces import _cascade
+from device.vision.faces import _cascade, expand, union
 from device.vision.motion import Box
+
+logger = logging.getLogger(__name__)
+
+READ_EVERY_S = 0.25         # while a vehicle moves and its plate is not yet agreed
+FORGET_AFTER_S = 2.0        # no vehicle for this long: the next one is another car
+SURE = 0.97                 # one read this confident is enough
+
+
+@dataclass(frozen=True)
+class Plate:
+    box: Box
+    text: str               # letters and digits, a space between lines or groups
+    confidence: float
+
+    @property
+    def key(self) -> str:
+        return re.sub(r"[^0-9A-Z]", "", self.text)
 
 
 class PlateDetector:
-    """Plates in a grey frame, or in one region of it.
+    """Plates in a grey frame, or in one region of it (OpenCV's cascade).
 
         PlateDetector().detect(grey_320x240, roi=(0, 100, 320, 140))
     """
+
+    name = "plate cascade (OpenCV)"
 
     def __init__(self) -> None:
         self._cascade = _cascade("haarcascade_russian_plate_number.xml")
@@ -28,3 +59,112 @@ class PlateDetector:
             return []
         found = self._cascade.detectMultiScale(region, scaleFactor=1.1, minNeighbors=4, minSize=(36, 12))
         return [(int(x) + x0, int(y) + y0, int(w), int(h)) for x, y, w, h in found]
+
+
+class PlateReader:
+    """Text lines found and read in a picture, grouped into plates (one line, or two stacked)."""
+
+    name = "PP-OCR plate reader (rapidocr, onnxruntime)"
+
+    def __init__(self, engine: object) -> None:
+        self._ocr = engine
+
+    @classmethod
+    def load(cls) -> PlateReader | None:
+        try:
+            from rapidocr import RapidOCR
+        except ImportError:
+            return None
+        try:
+            engine = RapidOCR(params={
+                "Global.log_level": "critical", "Global.use_cls": False,
+                "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+                "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+                "Det.limit_side_len": 320, "Det.limit_type": "min"})
+        except Exception as exc:         # a model missing from the wheel would be fetched: refuse instead
+            logger.warning("plates: the OCR could not start (%s)", exc)
+            return None
+        return cls(engine)
+
+    def read(self, image: np.ndarray, roi: Box) -> list[Plate]:
+        x0, y0 = max(0, roi[0]), max(0, roi[1])
+        region = image[y0:roi[1] + roi[3], x0:roi[0] + roi[2]]
+        if min(region.shape[:2]) < 16:
+            return []
+        result = self._ocr(region)                                         # type: ignore[operator]
+        if result.txts is None:
+            return []
+        lines = []
+        for points, text, score in zip(result.boxes, result.txts, result.scores, strict=False):
+            clean = re.sub(r"[^0-9A-Z]", "", text.upper())
+            if clean:
+                xs, ys = np.asarray(points)[:, 0], np.asarray(points)[:, 1]
+                box = (int(xs.min()) + x0, int(ys.min()) + y0, int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1)
+                lines.append((box, clean, float(score)))
+        return [p for p in _group(lines) if 4 <= len(p.key) <= 10 and any(c.isdigit() for c in p.key)]
+
+
+def _group(lines: list[tuple[Box, str, float]]) -> list[Plate]:
+    """Lines stacked close above one another (a two-line plate) are one plate, read top to bottom."""
+    lines = sorted(lines, key=lambda line: line[0][1])
+    plates: list[list[tuple[Box, str, float]]] = []
+    for line in lines:
+        box = line[0]
+        for plate in plates:
+            last = plate[-1][0]
+            overlap = min(box[0] + box[2], last[0] + last[2]) - max(box[0], last[0])
+            if overlap >= 0.4 * min(box[2], last[2]) and box[1] - (last[1] + last[3]) <= 0.6 * last[3]:
+                plate.append(line)
+                break
+        else:
+            plates.append([line])
+    return [Plate(union([b for b, _, _ in p]), " ".join(t for _, t, _ in p), min(s for _, _, s in p))
+            for p in plates]
+
+
+class PlateWatch:
+    """Plates on moving vehicles: boxed (cascade) or read (OCR), paced, agreed before they are told."""
+
+    def __init__(self, *, reader: bool = True) -> None:
+        self.reader = PlateReader.load() if reader else None
+        self.detector = PlateDetector()
+        self.name = self.reader.name if self.reader else self.detector.name
+        self.reads = 0
+        self._votes: Counter[str] = Counter()
+        self._best: dict[str, Plate] = {}
+        self._agreed = False
+        self._last_try = -1e9
+        self._last_vehicle = -1e9
+        self._boxes: list[Box] = []
+
+    def look(self, image: np.ndarray, vehicles: list[Box], now: float) -> tuple[list[Box], Plate | None]:
+        if not vehicles:
+            if now - self._last_vehicle >= FORGET_AFTER_S:
+                self._votes.clear()
+                self._best.clear()
+                self._agreed, self._boxes = False, []
+            return self._boxes, None
+        self._last_vehicle = now
+        if self._agreed or now - self._last_try < READ_EVERY_S:
+            return self._boxes, None
+        self._last_try = now
+        height, width = image.shape[:2]
+        region = expand(union(vehicles), 0.1, (width, height))
+        if self.reader is None:
+            x, y, w, h = region
+            grey = cv2.cvtColor(image[y:y + h, x:x + w], cv2.COLOR_BGR2GRAY)
+            self._boxes = [(px + x, py + y, pw, ph) for px, py, pw, ph in self.detector.detect(grey)]
+            return self._boxes, None
+        self.reads += 1
+        found = self.reader.read(image, region)
+        self._boxes = [p.box for p in found]
+        for plate in found:
+            self._votes[plate.key] += 1
+            if plate.confidence > self._best.get(plate.key, plate).confidence or plate.key not in self._best:
+                self._best[plate.key] = plate
+            if self._votes[plate.key] >= 2 or plate.confidence >= SURE:
+                self._agreed = True
+                best = self._best[plate.key]
+                agreed = Plate(best.box, best.text, round(max(best.confidence, plate.confidence), 3))
+                return self._boxes, agreed
+        return self._boxes, None

@@ -1,4 +1,5 @@
-"""What viewers see: faces pixelated (on by default), and what the kit inferred drawn over the picture.
+"""What viewers see: faces pixelated (on by default), plates pixelated and their text masked with them, and
+what the kit inferred drawn over the picture.
 
 render_view() runs once per frame and per view (public, or the kiosk's clear view), whatever the number
 of viewers: the result is one JPEG that every viewer of that view shares.
@@ -31,6 +32,11 @@ def blur_faces(image: np.ndarray, faces: list[tuple[int, int, int, int]], blocks
         image[y0:y1, x0:x1] = cv2.resize(tiny, (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST)
 
 
+def mask_plate(text: str) -> str:
+    """A plate as a blurred view shows it: its first character, the rest hidden ("L** ****")."""
+    return "".join(c if i == 0 or c == " " else "*" for i, c in enumerate(text))
+
+
 def _label(image: np.ndarray, text: str, x: int, y: int, colour: tuple[int, int, int]) -> None:
     (w, h), _ = cv2.getTextSize(text, FONT, 0.5, 1)
     y = max(h + 4, y)
@@ -50,6 +56,8 @@ def render_view(image: np.ndarray, detections: Detections, *, blur: bool, blocks
     for x, y, w, h in detections.motion:
         cv2.rectangle(view, (x, y), (x + w, y + h), MOTION_COLOUR, 1)
     for person in detections.people:
+        if person.hidden:
+            continue
         if len(person.trail) > 1:
             cv2.polylines(view, [np.array(person.trail, np.int32)], False, TRACK_COLOUR, 2)
         x, y, w, h = person.box
@@ -62,9 +70,13 @@ def render_view(image: np.ndarray, detections: Detections, *, blur: bool, blocks
             _label(view, "looking" + (", smiling" if person.smiling else ""), x, y + h + 16, LOOKING_COLOUR)
     for x, y, w, h in detections.faces:
         cv2.rectangle(view, (x, y), (x + w, y + h), FACE_COLOUR, 2)
+    if blur:
+        blur_faces(view, detections.plates, blocks)
     for x, y, w, h in detections.plates:
         cv2.rectangle(view, (x, y), (x + w, y + h), PLATE_COLOUR, 2)
         _label(view, "plate", x, y - 4, PLATE_COLOUR)
+    for (x, y, _, h), text in detections.plate_texts:
+        _label(view, mask_plate(text) if blur else text, x, y + h + 16, PLATE_COLOUR)
     ok, jpeg = cv2.imencode(".jpg", view, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise RuntimeError("JPEG encoding failed")

@@ -41,9 +41,8 @@ class Reporter:
         for event in events:
             track = event.track
             if event.kind == "reid":
-                self._publish(Observation(ts, "camera", "reid", f"track:{track.id}", {
-                    **event.detail, "method": "appearance: clothing colours and a coarse face pattern"},
-                    event.detail["confidence"]))
+                self._publish(Observation(ts, "camera", "reid", f"track:{track.id}", event.detail,
+                                          event.detail["confidence"]))
             elif event.kind == "cross":
                 self._publish(Observation(ts, "camera", "crossing", f"track:{track.id}", {
                     "direction": event.detail["direction"], "in": tracker.count_in, "out": tracker.count_out}))
@@ -68,8 +67,16 @@ class Reporter:
             value["signature"] = {
                 "clothes": [round(float(v), 4) for v in signature.clothes.ravel()] if signature.clothes is not None
                 else None,
-                "face": [round(float(v), 3) for v in signature.face] if signature.face is not None else None}
+                "face": [round(float(v), 3) for v in signature.face] if signature.face is not None else None,
+                "embedding": [round(float(v), 4) for v in signature.embedding]
+                if signature.embedding is not None else None}
         self._publish(Observation(ts, "camera", "person", f"track:{track.id}", value, 0.6))
+
+    def plate_read(self, ts: float, plate: Any) -> None:
+        """A plate's text, agreed over a few reads: personal data (it names a car's keeper), not for phones."""
+        self._publish(Observation(ts, "camera", "plate_text", None, {
+            "text": plate.text, "box": list(plate.box), "method": "PP-OCR text detection and recognition"},
+            plate.confidence))
 
     def _maybe(self, ts: float, kind: str, state: object, value: dict, confidence: float | None) -> None:
         last_ts, last_state = self._reported.get(kind, (-1e9, 0))   # 0 == False: nothing seen yet

@@ -1,7 +1,8 @@
 """Appearance signatures for re-identification: clothing colours plus a coarse face pattern.
 
-This is appearance matching, not identity: two people in the same red jumper look alike to it, and one
-person who takes off a coat looks like someone else. Smart-city systems do the same with better features.
+Without a face recogniser this is appearance matching, not identity: two people in the same red jumper
+look alike to it, and one person who takes off a coat looks like someone else. With one (recognition.py),
+a face embedding decides, as smart-city systems do.
 """
 
 from __future__ import annotations
@@ -20,9 +21,14 @@ FACE_SIZE = 8       # coarse on purpose: robust to where exactly the detector pu
 class Signature:
     clothes: np.ndarray | None = None     # normalised hue-saturation histogram of the torso
     face: np.ndarray | None = None        # unit vector of an 8x8 normalised face patch
+    embedding: np.ndarray | None = None   # the face recogniser's 128 numbers (recognition.py), when installed
 
     def similarity(self, other: Signature) -> float:
-        """0 (nothing alike) to 1 (identical); clothes alone are trusted less than clothes and face."""
+        """0 (nothing alike) to 1 (identical); clothes alone are trusted less than clothes and face. Two face
+        embeddings decide alone: a face recogniser sees through a change of coat."""
+        if self.embedding is not None and other.embedding is not None:
+            from device.vision.recognition import similarity
+            return similarity(self.embedding, other.embedding)
         if self.clothes is None or other.clothes is None:
             return 0.0
         clothes = 1.0 - cv2.compareHist(self.clothes, other.clothes, cv2.HISTCMP_BHATTACHARYYA)

@@ -14,176 +14,93 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 
 from device.vision.motion import Box
-from device.vision.signature import Signature, clothes_histogram
+from device.vision.signature import clothes_histogram
+from device.vision.tracks import Seen, Track, TrackEvent, _closeness, _inside, alike, associate, centre, iou, revive
 
-
-def iou(a: Box, b: Box) -> float:
-    ax1, ay1, bx1, by1 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
-    w = min(ax1, bx1) - max(a[0], b[0])
-    h = min(ay1, by1) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    inter = w * h
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
-
-
-def centre(box: Box) -> tuple[int, int]:
-    return box[0] + box[2] // 2, box[1] + box[3] // 2
-
-
-@dataclass
-class Track:
-    number: int                     # unique for this run
-    id: int                         # the ID shown; re-identification may give an earlier one back
-    box: Box
-    first_seen: float
-    last_seen: float
-    signature: Signature = field(default_factory=Signature)
-    trail: deque = field(default_factory=lambda: deque(maxlen=90))   # (ts, x, y) of the box centre
-    side: int = 0                   # -1 left of the counting line, +1 right of it
-    face: Box | None = None
-    face_anchor: tuple[int, int] = (0, 0)     # where the body was when the face was found
-    looking: bool = False
-    smiling: bool = False
-    looked: int = 0                 # how many times they turned to look at the camera
-    last_face_check: float = -1e9
-    last_detail_check: float = -1e9
-    reid: tuple[int, float] | None = None     # (earlier ID, confidence)
-    reid_decided: bool = False
-    missed_since: float | None = None         # when it was last matched, if it is not now
-    occluded_since: float | None = None       # when it vanished into someone else's shape
-
-    @property
-    def visible(self) -> bool:
-        return self.missed_since is None and self.occluded_since is None
-
-    @property
-    def dwell_s(self) -> float:
-        return self.last_seen - self.first_seen
-
-    @property
-    def direction(self) -> str:
-        """Where they are heading, from the last second of their trail."""
-        recent = [p for p in self.trail if p[0] >= self.last_seen - 1.0]
-        if len(recent) < 2:
-            return "standing"
-        dx = recent[-1][1] - recent[0][1]
-        return "standing" if abs(dx) < 15 else ("right" if dx > 0 else "left")
-
-    def carry_face(self) -> None:
-        """Move the face found earlier along with the body, between face checks."""
-        if self.face is not None:
-            dx, dy = self.box[0] - self.face_anchor[0], self.box[1] - self.face_anchor[1]
-            self.face = (self.face[0] + dx, self.face[1] + dy, self.face[2], self.face[3])
-            self.face_anchor = (self.box[0], self.box[1])
-
-    def set_face(self, box: Box | None, looking: bool | None = None, smiling: bool | None = None) -> None:
-        self.face_anchor = (self.box[0], self.box[1])
-        if box is None:
-            self.face, self.looking, self.smiling = None, False, False
-            return
-        self.face = box
-        if looking is not None:
-            if looking and not self.looking:
-                self.looked += 1
-            self.looking = looking
-        if smiling is not None:
-            self.smiling = smiling
-
-
-@dataclass(frozen=True)
-class Seen:
-    """A person in view as another thread may read them: a copy, taken under the tracker's lock."""
-
-    id: int
-    first_seen: float
-    looking: bool
-
-
-@dataclass(frozen=True)
-class TrackEvent:
-    kind: str                       # start, reid, cross, end
-    track: Track
-    detail: dict
+__all__ = ["Seen", "Track", "TrackEvent", "Tracker", "centre", "iou"]
 
 
 class Tracker:
-    def __init__(self, *, line_x: int, width: int, lost_after_s: float = 1.5, left_after_s: float = 0.3,
-                 reid_window_s: float = 24 * 3600,
-                 reid_threshold: float = 0.75, gallery_size: int = 200) -> None:
+    def __init__(self, *, line_x: int, width: int, lost_after_s: float = 3.0, left_after_s: float = 0.4,
+                 reid_window_s: float = 24 * 3600, reid_threshold: float = 0.75, gallery_size: int = 200,
+                 confirm_hits: int = 3, confirm_s: float = 0.3) -> None:
         self.line_x = line_x
         self.width = width
-        self.lost_after_s = lost_after_s
+        self.lost_after_s = lost_after_s          # unseen this long in the middle of the picture: gone
         self.left_after_s = left_after_s          # lost at the edge of the picture: they walked out
         self.max_occluded_s = 8.0
+        self.confirm_hits = confirm_hits          # frames a new shape must be seen in before it is a person
+        self.confirm_s = confirm_s                # and for how long (a ghost or a flicker does not last)
         self.reid_window_s = reid_window_s
         self.reid_threshold = reid_threshold
-        self.active: list[Track] = []
+        self.active: list[Track] = []             # confirmed people, visible or not
+        self.tentative: list[Track] = []          # shapes seen in too few frames yet
         self.gallery: deque[Track] = deque(maxlen=gallery_size)     # tracks that ended, for re-identification
         self.count_in = 0
         self.count_out = 0
         self._next = 1
+        self._numbers = 0
         self._lock = threading.RLock()
 
     @property
     def started(self) -> int:
-        """How many tracks have been started since the kit started."""
+        """How many people (confirmed tracks) have been given an ID since the kit started."""
         return self._next - 1
 
     def update(self, ts: float, boxes: list[Box], image: np.ndarray) -> list[TrackEvent]:
-        """Match this frame's person boxes to tracks: by overlap and clothing colour; when two people
-        merge into one shape, the one hidden is kept (occluded) and found again by colour when they part."""
+        """Match this frame's person boxes to tracks: by overlap with where each track should be now, by
+        distance and by clothing colour; when two people merge into one shape, the one hidden is kept
+        (occluded) and found again by colour when they part."""
         with self._lock:
             return self._update(ts, boxes, image)
 
     def _update(self, ts: float, boxes: list[Box], image: np.ndarray) -> list[TrackEvent]:
         events: list[TrackEvent] = []
         hists = [clothes_histogram(image, b) for b in boxes]
-        pairs = []
-        for i, track in enumerate(self.active):
-            for j, box in enumerate(boxes):
-                overlap = iou(track.box, box)
-                alike = _alike(track, hists[j])
-                if alike < 0.25 and overlap < 0.5:
-                    continue          # close by, but dressed differently: someone else
-                if overlap >= 0.2 or _near(track.box, box):
-                    pairs.append((overlap + alike, i, j))
-        pairs.sort(reverse=True)
-        matched: dict[int, int] = {}          # track index -> box index
-        for _, i, j in pairs:
-            if i not in matched and j not in matched.values():
-                matched[i] = j
+        tracks = self.active + self.tentative
+        matched = associate(tracks, boxes, hists, ts)
         for i, j in matched.items():
-            self._move(self.active[i], boxes[j], ts, events)
-        taken = {id(self.active[i]) for i in matched}
+            self._move(tracks[i], boxes[j], ts, events)
+        taken = {id(tracks[i]) for i in matched}
+        # A shape where someone followed is now, or was a frame ago, is a piece of them (an arm, a shadow,
+        # a body cut in two where the shirt matches the wall behind), not a newcomer.
+        held = [(tracks[i], b) for i in matched if tracks[i].confirmed for b in (tracks[i].box, tracks[i].trail_box)]
         for j, box in enumerate(boxes):
             if j in matched.values():
                 continue
             track = self._reclaim(box, hists[j], taken)
+            if track is None and any(iou(box, b) >= 0.3 or _inside(box, b)
+                                     or (alike(t, hists[j]) >= 0.7 and _closeness(b, box, 0.0) > 0) for t, b in held):
+                continue
             if track is None:
-                track = Track(self._next, self._next, box, ts, ts)
-                self._next += 1
+                self._numbers += 1
+                track = Track(self._numbers, 0, box, ts, ts)
                 track.signature.clothes = hists[j]
                 track.side = -1 if centre(box)[0] < self.line_x else 1
-                self.active.append(track)
-                events.append(TrackEvent("start", track, {}))
+                self.tentative.append(track)
             taken.add(id(track))
             self._move(track, box, ts, events)
+        self._unmatched(ts, boxes, taken, events)
+        return events
+
+    def _unmatched(self, ts: float, boxes: list[Box], taken: set[int], events: list[TrackEvent]) -> None:
+        """Tracks not seen this frame: hidden in someone's shape, missed for now, or gone."""
+        seen = [t for t in self.active if id(t) in taken]
         for track in self.active:
             if id(track) in taken:
                 track.occluded_since = None
                 continue
             hiding = [b for b in boxes if iou(track.box, b) >= 0.2 or _inside(track.box, b)]
+            if track.occluded_since is None and any(iou(track.box, t.trail_box) >= 0.4 for t in seen):
+                hiding = []           # it was on top of someone else already: a double of them, not hidden
             if hiding and (track.occluded_since is None or ts - track.occluded_since < self.max_occluded_s):
                 track.occluded_since = track.occluded_since or ts
                 track.box = hiding[0]       # somewhere in there
-                track.last_seen, track.missed_since = ts, None
+                track.last_seen, track.missed_since, track.velocity = ts, None, (0.0, 0.0)
             elif track.missed_since is None:
                 track.missed_since = ts
         for track in [t for t in self.active if t.missed_since is not None
@@ -191,7 +108,7 @@ class Tracker:
             self.active.remove(track)
             self.gallery.append(track)
             events.append(TrackEvent("end", track, {}))
-        return events
+        self.tentative = [t for t in self.tentative if id(t) in taken or ts - t.last_seen < 0.35]
 
     def _reclaim(self, box: Box, hist: np.ndarray | None, taken: set[int]) -> Track | None:
         """A track not yet matched this frame (hidden, just lost, or part of a shape that has split) near
@@ -202,7 +119,7 @@ class Tracker:
                 continue
             if abs(centre(track.box)[0] - centre(box)[0]) > 1.5 * max(track.box[2], box[2]):
                 continue
-            score = _alike(track, hist)
+            score = alike(track, hist)
             if score > best_score:
                 best, best_score = track, score
         return best
@@ -212,18 +129,36 @@ class Tracker:
         return x <= 4 or x + w >= self.width - 4
 
     def _move(self, track: Track, box: Box, ts: float, events: list[TrackEvent]) -> None:
+        (x0, y0), (x, y) = centre(track.box), centre(box)
+        dt = ts - track.last_seen
+        if 0 < dt <= 1.0 and track.hits and track.occluded_since is None and track.missed_since is None:
+            vx, vy = (x - x0) / dt, (y - y0) / dt
+            track.velocity = (0.6 * track.velocity[0] + 0.4 * vx, 0.6 * track.velocity[1] + 0.4 * vy)
+        track.trail_box = track.box
         track.box, track.last_seen, track.missed_since = box, ts, None
-        x, y = centre(box)
+        track.hits += 1
         track.trail.append((ts, x, y))
+        if not track.confirmed and track.hits >= self.confirm_hits and ts - track.first_seen >= self.confirm_s:
+            earlier = revive(self.gallery, self.active, track, ts)
+            if earlier is not None:       # the same person, lost a moment ago: their ID, not a new one
+                track.id, track.first_seen, track.signature = earlier.id, earlier.first_seen, earlier.signature
+                track.side = earlier.side
+            else:
+                track.id = self._next
+                self._next += 1
+            self.tentative.remove(track)
+            self.active.append(track)
+            events.append(TrackEvent("start", track, {}))
         side = -1 if x < self.line_x else 1
         if side != track.side:
-            direction = "in" if side > 0 else "out"
-            if direction == "in":
-                self.count_in += 1
-            else:
-                self.count_out += 1
             track.side = side
-            events.append(TrackEvent("cross", track, {"direction": direction}))
+            if track.confirmed:
+                direction = "in" if side > 0 else "out"
+                if direction == "in":
+                    self.count_in += 1
+                else:
+                    self.count_out += 1
+                events.append(TrackEvent("cross", track, {"direction": direction}))
 
     def refresh_clothes(self, track: Track, image: np.ndarray) -> None:
         """Blend a new look at their clothes into the signature (people turn, light changes)."""
@@ -258,7 +193,11 @@ class Tracker:
         track.id = best.id
         track.reid = (best.id, round(best_score, 2))
         self.gallery.remove(best)
-        return TrackEvent("reid", track, {"previous": previous, "id": best.id, "confidence": round(best_score, 2)})
+        method = ("face recognition: a face embedding" if track.signature.embedding is not None
+                  and best.signature.embedding is not None
+                  else "appearance: clothing colours and a coarse face pattern")
+        return TrackEvent("reid", track, {"previous": previous, "id": best.id, "confidence": round(best_score, 2),
+                                          "method": method})
 
     def forget(self, track_id: int) -> int:
         """Drop every remembered signature of a track ID (for "forget me"); returns how many were dropped."""
@@ -282,18 +221,3 @@ class Tracker:
             return [Seen(t.id, t.first_seen, t.looking) for t in self.active if t.visible]
 
 
-def _alike(track: Track, hist: np.ndarray | None) -> float:
-    if track.signature.clothes is None or hist is None:
-        return 0.0
-    return 1.0 - cv2.compareHist(track.signature.clothes, hist, cv2.HISTCMP_BHATTACHARYYA)
-
-
-def _inside(a: Box, b: Box) -> bool:
-    """The centre of a lies within b."""
-    x, y = centre(a)
-    return b[0] <= x <= b[0] + b[2] and b[1] <= y <= b[1] + b[3]
-
-
-def _near(a: Box, b: Box) -> bool:
-    (ax, ay), (bx, by) = centre(a), centre(b)
-    return abs(ax - bx) < 0.6 * max(a[2], b[2]) and abs(ay - by) < 0.6 * max(a[3], b[3])

@@ -84,8 +84,10 @@ class Watching:
         return Detections()
 
     def status(self) -> dict[str, Any]:
+        """For /api/status's camera: analysis rate, frames, and which detector does each job (optional models)."""
+        detectors = self.analyzer.detectors if self.analyzer is not None else None
         return {"analysis_fps": round(self.rate.rate, 1), "frames_analysed": self.analysed,
-                "frames_skipped": self.skipped, "vision_error": self.error}
+                "frames_skipped": self.skipped, "vision_error": self.error, "detectors": detectors}
 
     def summary(self) -> dict[str, Any] | None:
         return self.analyzer.summary() if self.analyzer is not None else None

@@ -34,7 +34,7 @@ def test_a_moving_person_keeps_their_id_and_crossing_the_line_counts():
 
 
 def test_a_lost_track_ends_and_goes_to_the_gallery():
-    tracker = Tracker(line_x=320, width=640, lost_after_s=1.0)
+    tracker = Tracker(line_x=320, width=640, lost_after_s=1.0, confirm_hits=1, confirm_s=0.0)
     tracker.update(0.0, boxes(200), room((200, RED)))
     tracker.update(0.5, [], room())
     assert tracker.active and not tracker.active[0].visible
@@ -43,7 +43,7 @@ def test_a_lost_track_ends_and_goes_to_the_gallery():
 
 
 def test_people_who_merge_and_part_keep_their_own_ids_by_the_colour_of_their_clothes():
-    tracker = Tracker(line_x=320, width=640)
+    tracker = Tracker(line_x=320, width=640, confirm_hits=1, confirm_s=0.0)
     tracker.update(0.0, boxes(100, 400), room((100, RED), (400, BLUE)))
     red, blue = tracker.active
     merged = (150, 120, 300, 300)
@@ -54,7 +54,7 @@ def test_people_who_merge_and_part_keep_their_own_ids_by_the_colour_of_their_clo
 
 
 def test_someone_who_comes_back_gets_their_old_id_when_they_look_alike():
-    tracker = Tracker(line_x=320, width=640, lost_after_s=0.5)
+    tracker = Tracker(line_x=320, width=640, lost_after_s=0.5, confirm_hits=1, confirm_s=0.0)
     face = np.linspace(-1, 1, 64)
     face /= np.linalg.norm(face)
     tracker.update(0.0, boxes(200), room((200, RED)))
@@ -72,7 +72,7 @@ def test_someone_who_comes_back_gets_their_old_id_when_they_look_alike():
 
 
 def test_a_stranger_in_other_clothes_is_not_given_an_old_id():
-    tracker = Tracker(line_x=320, width=640, lost_after_s=0.5)
+    tracker = Tracker(line_x=320, width=640, lost_after_s=0.5, confirm_hits=1, confirm_s=0.0)
     tracker.update(0.0, boxes(200), room((200, RED)))
     tracker.active[0].signature.face = np.ones(64) / 8
     tracker.update(1.0, [], room())
@@ -109,7 +109,7 @@ def test_forgetting_while_frames_are_analysed_neither_raises_nor_corrupts():
     ends tracks into the gallery and re-identifies newcomers against it."""
     import threading
 
-    tracker = Tracker(line_x=320, width=640, gallery_size=200)
+    tracker = Tracker(line_x=320, width=640, gallery_size=200, confirm_hits=1, confirm_s=0.0, lost_after_s=1.0)
     face = np.ones(64) / 8
     errors: list[BaseException] = []
     done = threading.Event()
