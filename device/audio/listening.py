@@ -41,6 +41,7 @@ class Listening:
         self.rate = RateMeter()
         self._publish = publish
         self._clock = clock
+        self._analysing = threading.Lock()     # the worker feeds, close() flushes
         self.words: deque[tuple[float, str]] = deque(maxlen=WORDS_SHOWN)     # heard live; stored only if set
         self.spotter: Any = None
         self.recorder: ClipRecorder | None = None
@@ -68,11 +69,20 @@ class Listening:
                            self.config.clip_retention_h)
 
     def loop(self, stop: threading.Event) -> None:
-        read_until_stopped(self.mic, self.state, stop, self._analyse, ended="the sound file has ended")
+        try:
+            read_until_stopped(self.mic, self.state, stop, self._analyse, ended="the sound file has ended")
+        finally:
+            self.flush()      # the file ended or the kit stops: a stretch of speech still going is stored
 
     def _analyse(self, block: Any) -> None:
-        self.analyzer.feed(block, self._clock())
+        with self._analysing:
+            self.analyzer.feed(block, self._clock())
         self.rate.tick()
+
+    def flush(self) -> None:
+        """Publish what the analysis still holds (a stretch of speech going on); idempotent."""
+        with self._analysing:
+            self.analyzer.flush()
 
     def failed(self, exc: BaseException) -> None:
         self.state.set("offline", str(exc))
@@ -108,6 +118,7 @@ class Listening:
                           "heard": [{"ts": ts, "word": w} for ts, w in self.words]}}
 
     def close(self) -> None:
+        self.flush()
         if self.recorder is not None:
             self.recorder.close()
         if self.spotter is not None:

@@ -1,4 +1,5 @@
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -8,7 +9,7 @@ from device.audio.level import dbfs
 from device.audio.sources import WavFileMic
 from device.errors import DeviceUnavailable
 from device.scene import Scene
-from tests.helpers import write_wav
+from tests.helpers import eventually, write_wav
 
 
 def test_dbfs_of_known_signals():
@@ -61,3 +62,54 @@ def test_a_missing_sound_card_input_lists_the_inputs_there_are():
     message = str(err.value)
     assert "microphone sounddevice:no-such-microphone cannot be used" in message
     assert "Input devices: " + ("none" if not inputs else "") in message
+
+
+# ---- the microphone service: what is still going when the sound ends or the kit stops is stored
+
+def talking_until_the_end(seconds: float) -> np.ndarray:
+    """0.5 s of a quiet room, then a voice (110 Hz, in syllables) that is still talking when the sound ends."""
+    rng = np.random.default_rng(4)
+    t = np.arange(int(16000 * seconds)) / 16000
+    voice = sum(np.sin(2 * np.pi * 110 * k * t) / k for k in range(1, 8)) * (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t) ** 2)
+    return np.where(t >= 0.5, 0.05 * voice, 0.0) + rng.normal(0, 0.001, len(t))
+
+
+def listening_to(tmp_path, config, seconds: float, *, realtime: bool):
+    from device.audio.listening import Listening
+    from device.health import SourceState
+    from tests.helpers import Published
+
+    path = tmp_path / "talk.wav"
+    write_wav(path, talking_until_the_end(seconds))
+    mic = WavFileMic(str(path), samplerate=16000, block=1600, realtime=realtime)
+    published = Published()
+    clock = time.time if realtime else (lambda: mic.position_s)
+    listening = Listening(config.replace("mic", words="off"), mic, SourceState("microphone"), publish=published,
+                          clock=clock)
+    return listening, published
+
+
+def test_speech_going_on_when_the_file_ends_is_stored(tmp_path, config):
+    listening, published = listening_to(tmp_path, config, 3.0, realtime=False)
+    listening.loop(threading.Event())            # returns when the file has ended, as the kit's worker does
+    (voice,) = published.of("voice")
+    assert voice.value["start"] == pytest.approx(0.5, abs=0.15) and voice.value["end"] == pytest.approx(3.0, abs=0.15)
+    assert listening.state.state == "ended" and not listening.analyzer.speaking
+    listening.close()
+    assert len(published.of("voice")) == 1, "close() after the end publishes nothing twice"
+
+
+def test_speech_going_on_when_the_kit_stops_is_stored(tmp_path, config):
+    listening, published = listening_to(tmp_path, config, 30.0, realtime=True)
+    stop = threading.Event()
+    worker = threading.Thread(target=listening.loop, args=(stop,))
+    worker.start()
+    try:
+        assert eventually(lambda: listening.analyzer.speaking, timeout=5), "the voice was heard"
+        time.sleep(0.5)                            # a while later, still talking
+    finally:
+        stop.set()
+        worker.join(5)
+        listening.close()                         # what Kit.stop() does
+    (voice,) = published.of("voice")
+    assert voice.value["duration_s"] >= 0.5 and voice.ts <= time.time()
