@@ -51,7 +51,8 @@ class Kit:
         self.started_at = time.time()
         self.scene = Scene(config.sim.seed)
         self.observations = ObservationHub()
-        self.store = Store(config.data_dir / "awareness.db", flush_interval_s=config.store.flush_interval_s)
+        self.store = Store(config.data_dir / "awareness.db", flush_interval_s=config.store.flush_interval_s,
+                           recover=True)          # a damaged database is moved aside: the kit comes back up
         self.admin = AdminPin(config.data_dir)
         self.sources = {name: SourceState(name, self._show_recording) for name in ("camera", "microphone", "sensors")}
         self.screen = Screen()

@@ -18,6 +18,7 @@ from typing import Any
 
 from device.observations import Observation
 from device.store.schema import SIDE_TABLES
+from device.store.space import reusable_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +124,11 @@ class Reads:
                                 (limit, offset)).fetchall()
         return total, [dict(r) for r in rows]
 
+    def side_counts(self) -> dict[str, int]:
+        """Rows in each side table."""
+        with self._reading() as conn:
+            return {table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in SIDE_TABLES}
+
     def per_minute(self, *, kind: str, since: float, distinct_subjects: bool = False) -> list[tuple[int, float]]:
         """(minute since *since*, how many rows, or distinct subjects) for one kind."""
         what = "COUNT(DISTINCT subject)" if distinct_subjects else "COUNT(*)"
@@ -148,8 +154,20 @@ class Reads:
             row = conn.execute("SELECT * FROM visitors WHERE subject = ?", (subject,)).fetchone()
         return dict(row) if row else None
 
+    def reusable_bytes(self) -> int:
+        """Bytes of free pages inside the database: new rows fill them before the file grows."""
+        with self._reading() as conn:
+            return reusable_bytes(conn)
+
     def size_bytes(self) -> int:
-        return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
+        """The database's bytes on disk, its -wal and -shm included."""
+        total = 0
+        for end in ("", "-wal", "-shm"):
+            try:
+                total += self.path.with_name(self.path.name + end).stat().st_size
+            except FileNotFoundError:
+                pass
+        return total
 
 
 def _where(**filters: Any) -> tuple[str, list[Any]]:

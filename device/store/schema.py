@@ -1,13 +1,19 @@
 """The store's schema: its version, its side tables, migrations, and the checks that refuse a database
-the kit cannot use (newer, not a database) before anything is written to it.
+the kit cannot use (newer, not a database, damaged) before anything is written to it.
 
     check_and_migrate(conn, path)    # on the writer's connection, once, when the store opens
+    move_aside(path, exc)            # the kit, on a damaged database: awareness.db.corrupt-20261130-104500
+
+The checks are cheap, so a kit with a year of data starts at once: the header and the schema are read,
+and the first and last rows of each table and index (a file cut short loses its end). A full
+`PRAGMA quick_check` reads every page: minutes on a large database on an SD card.
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from importlib import resources
 from pathlib import Path
 
@@ -17,6 +23,15 @@ logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2            # schema_N.sql migrates N-1 -> N; a kit upgraded in place keeps its data
 SIDE_TABLES = ("tracks", "visitors", "snapshots")
+COLUMNS = {"observations": {"id", "ts", "source", "kind", "subject", "value", "confidence"},
+           "tracks": {"subject", "first_seen", "last_seen", "dwell_s", "looked", "trajectory", "signature"},
+           "visitors": {"subject", "first_seen", "last_seen", "visits", "details"},
+           "snapshots": {"id", "ts", "subject", "file", "blurred"}}
+COMPANIONS = ("-wal", "-shm", "-journal")      # SQLite's files beside the database
+
+
+class DatabaseDamaged(StoreError):
+    """The file is not a database, or not one the kit wrote, or damaged: it can be moved aside."""
 
 
 def check_and_migrate(conn: sqlite3.Connection, path: Path) -> None:
@@ -33,7 +48,10 @@ def check_and_migrate(conn: sqlite3.Connection, path: Path) -> None:
     if version > SCHEMA_VERSION:
         raise StoreError(f"{path} was written by a newer awareness-kit (schema {version}, this kit knows "
                          f"{SCHEMA_VERSION}): upgrade the kit or move the data directory aside")
+    _probe(conn, path, version)
     try:
+        if version == 0 and not conn.execute("SELECT 1 FROM sqlite_master").fetchone():
+            conn.execute("PRAGMA auto_vacuum=INCREMENTAL")    # a new database: pruned pages go back to the disk
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         for step in range(version + 1, SCHEMA_VERSION + 1):
@@ -48,9 +66,55 @@ def check_and_migrate(conn: sqlite3.Connection, path: Path) -> None:
         raise not_a_database(path, exc) from exc
 
 
-def not_a_database(path: Path, exc: BaseException) -> StoreError:
-    return StoreError(f"{path} is not an awareness-kit database ({exc}): move it aside and the kit starts "
-                      "a new one")
+def _probe(conn: sqlite3.Connection, path: Path, version: int) -> None:
+    """The cheap checks: the tables of this schema version with their columns, and both ends of each table
+    and index readable."""
+    wanted = {table: COLUMNS[table] for table in (("observations",) if version == 1 else COLUMNS)} if version else {}
+    try:
+        for table, columns in wanted.items():
+            found = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+            if not columns <= found:
+                raise sqlite3.DatabaseError(f"table {table} lacks {', '.join(sorted(columns - found)) or 'all'}")
+        for name, table in conn.execute("SELECT name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index') "
+                                        "AND name NOT LIKE 'sqlite_%'").fetchall():
+            if name == table:
+                source, column = f'"{table}"', "rowid"
+            else:
+                column = f'"{conn.execute(f"PRAGMA index_info({name})").fetchone()[2]}"'
+                source = f'"{table}" INDEXED BY "{name}" WHERE {column} IS NOT NULL'
+            for order in ("ASC", "DESC"):
+                conn.execute(f"SELECT {column} FROM {source} ORDER BY {column} {order} LIMIT 1").fetchall()
+    except sqlite3.OperationalError as exc:
+        raise cannot_write(path, exc) from exc
+    except sqlite3.DatabaseError as exc:
+        raise not_a_database(path, exc) from exc
+
+
+def move_aside(path: Path, exc: BaseException) -> Path:
+    """Rename a damaged database, and its -wal and -shm, to awareness.db.corrupt-YYYYMMDD-HHMMSS[-wal]
+    beside it (kept, not deleted: the data page lists it) and say so loudly; returns the new path."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while any(aside.with_name(aside.name + end).exists() for end in ("", *COMPANIONS)):
+        n += 1
+        aside = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+    try:
+        for end in ("", *COMPANIONS):
+            if path.with_name(path.name + end).exists():
+                path.with_name(path.name + end).rename(aside.with_name(aside.name + end))
+    except OSError as move:
+        raise StoreError(f"{path} is damaged ({exc.__cause__ or exc}) and could not be moved aside "
+                         f"({move.strerror or move}): move it away by hand and the kit starts a new one") from move
+    logger.error("store: %s is damaged (%s): moved it aside to %s; starting a new, empty database. The old "
+                 "one is kept there (listed on the data page) until retention or forgetting deletes it", path,
+                 exc.__cause__ or exc, aside)
+    return aside
+
+
+def not_a_database(path: Path, exc: BaseException) -> DatabaseDamaged:
+    return DatabaseDamaged(f"{path} is not an awareness-kit database, or is damaged ({exc}): move it aside and "
+                           "the kit starts a new one")
 
 
 def cannot_write(path: Path, exc: BaseException) -> StoreError:

@@ -85,6 +85,54 @@ def test_a_nearly_full_disk_stops_the_least_valuable_kinds_first(config):
         kit.stop()
 
 
+def test_a_full_disk_is_shown_and_the_kit_makes_room_and_stores_again_by_itself(kit, monkeypatch):
+    """Issue 13: the disk fills up (a real SQLITE_FULL: the database may not grow by a page). The status says
+    so, the live view goes on, the disk guard prunes observations and side tables at once (not a minute
+    later), and storing resumes without a restart."""
+    import threading
+
+    from device.observations import Observation
+
+    assert eventually(lambda: kit.retention.disk), "the housekeeper's first round (at start) is over"
+    guard, guarding = kit.retention.guard_disk, threading.Event()      # held back until the pause is seen
+    monkeypatch.setattr(kit.retention, "guard_disk", lambda: guarding.wait(10) and guard())
+    long_ago = time.time() - 3600
+    for i in range(5000):
+        kit.observations.publish(Observation(long_ago + i / 10, "camera", "face", f"track:{i % 40}", {"count": 1}))
+    for i in range(300):
+        kit.store.record_visit(f"visitor:{i}", long_ago + i, {"user_agent": "x" * 200})
+    assert kit.store.flush(5)
+    frame = kit.frames.latest.index
+    kit.store.write(lambda conn: conn.execute("PRAGMA max_page_count=1").fetchone(), transaction=False)
+    for _ in range(3000):           # a burst, so that the next batch needs new pages
+        kit.observations.publish(Observation(time.time(), "camera", "face", None, {"count": 2}))
+    assert eventually(lambda: kit.store.status()["state"] == "paused: disk full")
+    status = kit.status()["store"]
+    assert status["state"] == "paused: disk full" and status["failed"] > 0 and status["since"] <= time.time()
+    full = time.monotonic()
+    guarding.set()
+    assert eventually(lambda: kit.store.status()["state"] == "storing", timeout=10), "room made, storing again"
+    print(f"disk full -> storing again: {time.monotonic() - full:.1f} s")
+    assert eventually(lambda: kit.retention.disk["full"] is True), "the disk guard's round is over"
+    assert kit.store.side_counts()["visitors"] < 300, "visitors pruned too"
+    assert kit.store.count(until=long_ago + 100) < 1000, "the oldest observations went first"
+    assert kit.store.flush(5) and kit.status()["store"]["lost"] == 0
+    assert kit.frames.wait_newer(frame, 2) is not None, "the live view went on"
+
+
+def test_a_damaged_database_is_moved_aside_and_the_kit_starts(config):
+    config.data_dir.mkdir(parents=True)
+    (config.data_dir / "awareness.db").write_bytes(b"this is not a database\n" * 300)
+    kit = Kit(config)
+    kit.start()
+    try:
+        (aside,) = kit.store.moved_aside()
+        assert aside.read_bytes() == b"this is not a database\n" * 300
+        assert eventually(lambda: kit.store.flush(1) and kit.store.count() > 0), "storing into a new database"
+    finally:
+        kit.stop()
+
+
 def test_the_kit_takes_its_microphone_and_pins_from_the_caller(config):
     """The keyword-only seams, as gpiozero's pin_factory=: a microphone and a MockFactory handed in."""
     import threading

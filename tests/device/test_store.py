@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -16,6 +17,7 @@ from device.errors import StoreError
 from device.hub import ObservationHub
 from device.observations import Observation
 from device.store import SCHEMA_VERSION, SideRow, Store
+from tests.helpers import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -345,17 +347,149 @@ def test_commands_need_a_running_writer_and_reads_do_not(tmp_path):
     assert store.visitor("visitor:1")["visits"] == 1
 
 
-def test_a_batch_that_cannot_be_written_is_counted_and_the_writer_goes_on(tmp_path):
+def test_a_batch_that_cannot_be_written_is_counted_kept_and_written_when_it_can(tmp_path):
     hub, store = running(tmp_path)
     store.write(lambda conn: conn.execute("PRAGMA busy_timeout=50"))
     with closing(sqlite3.connect(tmp_path / "kit.db", isolation_level=None)) as other:
         other.execute("BEGIN IMMEDIATE")         # another process holds the write lock: "database is locked"
         for i in range(3):
             hub.publish(obs(float(i)))
-        assert store.flush(5) and store.failed == 3
+        assert eventually(lambda: store.failed == 3) and store.state == "paused: database locked"
+        assert not store.flush(0.3), "not on disk yet"
         other.execute("ROLLBACK")
     hub.publish(obs(9.0))
-    assert store.flush(5) and [o.ts for o in store.query()] == [9.0]
+    assert store.flush(5) and [o.ts for o in store.query()] == [0.0, 1.0, 2.0, 9.0], "kept, in order"
+    assert eventually(lambda: store.state == "storing")
+    assert store.status()["lost"] == 0 and store.status()["late"] == store.failed == 4, "9.0 came while paused"
+    store.close()
+
+
+# ---- storage failures are loud and recoverable (issue 13)
+def disk_full(store):
+    """A real SQLITE_FULL: the writer's connection may not grow the database by one more page."""
+    store.write(lambda conn: conn.execute("PRAGMA max_page_count=1").fetchone(), transaction=False)
+
+
+def space_returns(store):
+    store.write(lambda conn: conn.execute("PRAGMA max_page_count=1073741823").fetchone(), transaction=False)
+
+
+def test_a_full_disk_pauses_storing_loudly_keeps_the_observations_and_resumes_by_itself(tmp_path, caplog):
+    hub, store = running(tmp_path)
+    disk_full(store)
+    for i in range(3000):
+        hub.publish(obs(float(i), count=i))
+    assert eventually(lambda: store.state == "paused: disk full")
+    assert not store.flush(1.5), "a second of retries later, still not on disk"
+    status = store.status()
+    assert status["state"] == "paused: disk full" and "full" in status["last_error"]
+    assert status["since"] <= time.time() and status["waiting"] > 0 and status["failed"] >= status["waiting"]
+    assert status["dropped"] == 0 and status["lost"] == 0
+    assert any(r.levelname == "ERROR" and "storing paused: disk full" in r.getMessage() for r in caplog.records)
+    assert [o.ts for o in store.query(kind="motion")] == [], "commands go on while paused"
+    started = time.monotonic()
+    space_returns(store)
+    assert store.flush(5), "stored again without a restart"
+    assert eventually(lambda: store.state == "storing")
+    resumed = time.monotonic() - started
+    assert resumed < 3.0, f"{resumed:.1f} s from space returning to storing"
+    assert store.count() == 3000 and [o.value["count"] for o in store.query(limit=2)] == [2998, 2999]
+    status = store.status()
+    assert status["lost"] == 0 and status["waiting"] == 0 and status["late"] == status["failed"] > 0
+    assert eventually(lambda: any("storing again after" in r.getMessage() for r in caplog.records))
+    store.close()
+
+
+def test_while_paused_the_queue_overflows_into_dropped_and_says_what_was_lost(tmp_path, monkeypatch):
+    from device.store import writer
+
+    monkeypatch.setattr(writer, "WRITER_QUEUE", 100)
+    hub, store = running(tmp_path)
+    disk_full(store)
+    for i in range(250):
+        hub.publish(obs(float(i), count=i))
+    assert eventually(lambda: store.status()["failed"] == 250)
+    status = store.status()
+    assert status["waiting"] == 100 and status["dropped"] == 150 == status["lost"]
+    space_returns(store)
+    assert store.flush(5)
+    assert [o.value["count"] for o in store.query(limit=1000)] == list(range(150, 250)), "the newest kept"
+    store.close()
+
+
+def test_pruning_and_forgetting_work_on_a_full_disk_and_take_the_waiting_ones_too(tmp_path):
+    hub, store = running(tmp_path)
+    for i in range(2000):
+        hub.publish(obs(float(i), "motion", None if i % 2 else "track:1"))
+    assert store.flush(5)
+    disk_full(store)
+    for i in range(2000, 2100):
+        hub.publish(obs(float(i), "face", "track:1" if i % 2 else "track:2"))
+    assert eventually(lambda: store.status()["waiting"] == 100)
+    assert store.forget_subjects({"track:1"}) == {"motion": 1000, "face": 50}, "stored and waiting ones alike"
+    assert store.prune(oldest=500) == 500, "deleting needs no new page"
+    assert store.flush(5) and eventually(lambda: store.state == "storing"), "the room made is used at once"
+    assert {o.subject for o in store.query(kind="face", limit=100)} == {"track:2"}
+    assert store.count(kind="face") == 50 and store.status()["lost"] == 0, "forgotten on request is not lost"
+    store.close()
+
+
+def test_a_read_only_database_is_said_counted_retried_and_stored_when_writable_again(tmp_path, monkeypatch):
+    from device.store import writer
+
+    hub, store = running(tmp_path)
+    writable, tries, real = threading.Event(), [], writer.open_for_writing
+
+    def reopen(path, **options):            # as a file the kit's user may not write: SQLite opens it read-only
+        tries.append(time.monotonic())
+        if writable.is_set():
+            return real(path, **options)
+        return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+
+    monkeypatch.setattr(writer, "open_for_writing", reopen)
+    store.write(lambda conn: conn.execute("PRAGMA query_only=1"), transaction=False)   # read-only from here on
+    for i in range(152):
+        hub.publish(obs(float(i)))
+    assert eventually(lambda: store.state == "paused: database read-only")
+    assert not store.flush(2.5) and len(tries) >= 2, "retried, with a new connection each time"
+    status = store.status()
+    assert status["failed"] == 152 == status["waiting"] and status["lost"] == 0
+    assert "readonly" in status["last_error"]
+    with pytest.raises(StoreError, match="paused: database read-only"):
+        store.record_visit("visitor:1", 1.0, {})
+    writable.set()
+    assert store.flush(5) and store.count() == 152 and store.state == "storing"
+    assert store.record_visit("visitor:1", 1.0, {}) == 1
+    store.close()
+
+
+def test_stopping_while_paused_says_what_is_lost(tmp_path, caplog):
+    hub, store = running(tmp_path)
+    disk_full(store)
+    for i in range(3000):
+        hub.publish(obs(float(i)))
+    assert eventually(lambda: store.status()["failed"] > 0) and store.flush(0.5) is False
+    waiting = store.status()["waiting"]
+    started = time.monotonic()
+    store.close()
+    assert time.monotonic() - started < 2.0
+    assert store.status()["lost"] == waiting > 0 and store.status()["waiting"] == 0
+    assert store.count() + waiting == 3000, "what was not written is what is said to be lost"
+    assert any(r.levelname == "ERROR" and f"{waiting} observations could not be written" in r.getMessage()
+               for r in caplog.records)
+
+
+def test_the_side_tables_prune_by_age_or_oldest_first(tmp_path):
+    hub, store = running(tmp_path, routes=VISION)
+    for i in range(30):
+        store.record_visit(f"visitor:{i}", float(i), {})
+        hub.publish(obs(float(i), "person", f"track:{i}", state="left", dwell_s=1.0, looked=0))
+    assert store.flush()
+    assert store.side_counts() == {"tracks": 30, "visitors": 30, "snapshots": 0}
+    assert store.prune_side(oldest={"visitors": 5, "tracks": 2}) == 7
+    assert store.visitor("visitor:4") is None and store.visitor("visitor:5") is not None
+    assert store.prune_side(10.0) == (10 - 5) + (10 - 2)
+    assert store.side_counts() == {"tracks": 20, "visitors": 20, "snapshots": 0}
     store.close()
 
 
@@ -374,11 +508,28 @@ def newer(tmp_path, path):
         conn.commit()
 
 
+def cut_short(tmp_path, path):
+    """A database of some size whose end is missing (a full SD card, a copy cut off)."""
+    hub, store = running(tmp_path / "big")
+    for i in range(20000):
+        hub.publish(obs(float(i), subject=f"track:{i % 50}"))
+    store.close()
+    data = (tmp_path / "big" / "kit.db").read_bytes()
+    path.write_bytes(data[:len(data) * 6 // 10 // 4096 * 4096])
+
+
+DAMAGED = [
+    pytest.param(lambda tmp_path, path: path.write_bytes(os.urandom(3000)), id="garbage"),
+    pytest.param(lambda tmp_path, path: path.write_bytes(real_database(tmp_path)[:100]), id="truncated"),
+    pytest.param(cut_short, id="cut short"),
+    pytest.param(lambda tmp_path, path: path.write_bytes(b"this is not a database\n" * 300), id="text"),
+]
+
+
 @pytest.mark.parametrize("make, says", [
-    (lambda tmp_path, path: path.write_bytes(os.urandom(3000)), "not an awareness-kit database"),
-    (lambda tmp_path, path: path.write_bytes(real_database(tmp_path)[:100]), "not an awareness-kit database"),
-    (newer, "newer awareness-kit"),
-], ids=["garbage", "truncated", "newer"])
+    *[pytest.param(*damaged.values, "not an awareness-kit database", id=damaged.id) for damaged in DAMAGED],
+    pytest.param(newer, "newer awareness-kit", id="newer"),
+])
 def test_a_database_the_kit_cannot_use_is_refused_and_left_as_it_was(tmp_path, make, says):
     path = tmp_path / "kit.db"
     make(tmp_path, path)
@@ -388,6 +539,48 @@ def test_a_database_the_kit_cannot_use_is_refused_and_left_as_it_was(tmp_path, m
     assert str(path) in str(refused.value) and "\n" not in str(refused.value)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.glob("kit.db*")) == ["kit.db"], "no journal left beside it"
+
+
+@pytest.mark.parametrize("make", DAMAGED)
+def test_the_kit_moves_a_damaged_database_aside_and_starts_a_new_one(tmp_path, make, caplog):
+    path = tmp_path / "kit.db"
+    make(tmp_path, path)
+    before = path.read_bytes()
+    store = Store(path, recover=True)
+    hub = ObservationHub()
+    store.start(hub)
+    hub.publish(obs(1.0))
+    assert store.flush() and store.count() == 1, "a new, working database"
+    (aside,) = store.moved_aside()[:1]
+    assert re.fullmatch(r"kit\.db\.corrupt-\d{8}-\d{6}", aside.name) and aside.read_bytes() == before
+    (line,) = [r for r in caplog.records if r.levelname == "ERROR" and "moved it aside" in r.getMessage()]
+    assert str(path) in line.getMessage() and aside.name in line.getMessage()
+    assert store.forget_all() == {"face": 1} and store.moved_aside() == [], "forgetting everything takes it too"
+    store.close()
+
+
+def test_a_database_moved_aside_takes_its_wal_and_shm_and_never_overwrites_another(tmp_path):
+    from device.store.schema import move_aside
+
+    path = tmp_path / "kit.db"
+    for round in (1, 2):
+        for end in ("", "-wal", "-shm"):
+            (tmp_path / f"kit.db{end}").write_text(f"{round}{end}")
+        aside = move_aside(path, ValueError("garbage"))
+        assert [(tmp_path / f"{aside.name}{end}").read_text() for end in ("", "-wal", "-shm")] == \
+            [f"{round}", f"{round}-wal", f"{round}-shm"]
+    assert not path.exists() and len(list(tmp_path.glob("kit.db.corrupt-*"))) == 6, "two in one second: both kept"
+
+
+@pytest.mark.parametrize("make, says", [(newer, "newer awareness-kit"), (
+    lambda tmp_path, path: (path / "inside").mkdir(parents=True), "is a folder")], ids=["newer", "folder"])
+def test_a_newer_database_or_a_folder_is_never_moved_aside(tmp_path, make, says):
+    path = tmp_path / "kit.db"
+    make(tmp_path, path)
+    with pytest.raises(StoreError, match=says) as refused:
+        Store(path, recover=True)
+    assert str(path) in str(refused.value) and "\n" not in str(refused.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kit.db"], "left where it was, as it was"
 
 
 def test_a_folder_where_the_database_should_be_is_refused(tmp_path):
