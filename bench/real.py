@@ -10,7 +10,8 @@ recording's own time (steadier figures on a busy machine). Figures against the t
 people in view within +-1 (and +-3) of the truth per second, ids against distinct people, seconds with a
 frontal face in which a face was found, faces at once, plates read. CPU is the whole process's CPU time
 (user + system, every thread: resource.getrusage), per second of recording, as a share of one core: it does
-not depend on how busy the machine is. Milliseconds per stage are the analyzer's own timings. Then the
+not depend on how busy the machine is. Milliseconds per stage are the analysing thread's CPU time
+(time.thread_time), from the analyzer's own timings. Then the
 sound recordings, through bench/real_sound.py when it exists.
 """
 
@@ -59,9 +60,9 @@ class Recorder:
         process = analyzer.process
 
         def recorded(frame: Any) -> Any:
-            begin = time.perf_counter()
+            begin = time.thread_time()
             det = process(frame)
-            self.process_s += time.perf_counter() - begin
+            self.process_s += time.thread_time() - begin
             self.seen[frame.index] = det
             return det
 
@@ -78,11 +79,11 @@ class Recorder:
         original = getattr(owner, name)
 
         def timed(*args: Any, **kwargs: Any) -> Any:
-            begin = time.perf_counter()
+            begin = time.thread_time()
             try:
                 return original(*args, **kwargs)
             finally:
-                self.outside[part] += time.perf_counter() - begin
+                self.outside[part] += time.thread_time() - begin
 
         setattr(owner, name, timed)
 
@@ -232,7 +233,7 @@ def show(result: dict, truth: dict) -> None:
                  f" (t={first[0]:.1f}) with confidence {first[2]}" if first else "never read right")
         print(f"  plate {', '.join(p['wanted'])}: {right}; {p['reads']} reads in all: {', '.join(p['texts']) or '-'}")
     stages = ", ".join(f"{k} {v:.2f}" for k, v in sorted(result["stages_ms"].items(), key=lambda kv: -kv[1]))
-    print(f"  ms per analysed frame: {result['process_ms']:.2f} in all ({stages})")
+    print(f"  CPU ms per analysed frame: {result['process_ms']:.2f} in all ({stages})")
     print(f"  CPU of the whole process: {100 * result['cpu_share']:.0f}% of one core (process time per second of "
           f"recording; decoding, capture and analysis)")
     if result.get("detectors"):

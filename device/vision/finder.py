@@ -23,7 +23,8 @@ from device.vision.motion import Box
 logger = logging.getLogger(__name__)
 
 HAAR = "Haar cascades (OpenCV)"
-SCAN_WIDTH = 320          # the Haar scan's picture width (the network scans the picture as it is)
+SCAN_WIDTH = 320          # the Haar scan's picture width
+SCAN_MAX_WIDTH = 640      # the network's: a larger picture is scanned at this width (faces from ~10 px)
 
 
 class FaceFinder:
@@ -36,7 +37,8 @@ class FaceFinder:
     def scan(self, image: np.ndarray) -> list[Face]:
         """Every face in the picture."""
         if self.model is not None:
-            return [f for f in self.model.detect(image) if f.box[3] >= 8]
+            scale = min(1.0, SCAN_MAX_WIDTH / image.shape[1])
+            return [f for f in self.model.detect(image, scale=scale) if f.box[3] >= 8 / scale]
         height, width = image.shape[:2]
         factor = width / SCAN_WIDTH
         small = cv2.resize(image, (SCAN_WIDTH, max(1, round(height / factor))), interpolation=cv2.INTER_AREA)

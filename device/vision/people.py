@@ -116,6 +116,9 @@ class PeopleDetector:
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         smallest = self.min_area * mask.size
         contours = [c for c in contours if cv2.contourArea(c) >= smallest / 3]
+        solid = [c for c in contours if _vehicle(c, mask.size)]
+        self.vehicles = [tuple(int(v) for v in cv2.boundingRect(c)) for c in solid]  # type: ignore[misc]
+        contours = [c for c in contours if not any(c is v for v in solid)]
         if self._frames % GHOST_EVERY == 0:
             contours = [c for c in contours if not self._ghost(c, image, mask)]
         if self._frames % GHOST_EVERY == GHOST_EVERY - 1:
@@ -220,6 +223,13 @@ class PeopleDetector:
     def background(self) -> np.ndarray | None:
         """The learnt empty room (small): what the heatmap is drawn over."""
         return None if self._background is None else cv2.convertScaleAbs(self._background)
+
+
+def _vehicle(contour: np.ndarray, size: int) -> bool:
+    """A large, solid shape no taller than one and a half times its width: a car, not people (whose shapes
+    are taller, or ragged where heads, arms and legs stand out)."""
+    x, y, w, h = cv2.boundingRect(contour)
+    return w * h >= 0.03 * size and h <= 1.5 * w and cv2.contourArea(contour) >= 0.6 * w * h
 
 
 def _edges(grey: np.ndarray) -> np.ndarray:

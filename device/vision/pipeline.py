@@ -26,7 +26,7 @@ from device.config import VisionConfig
 from device.hub import Frame
 from device.observations import Observation
 from device.vision.centerface import Face
-from device.vision.faces import expand, overlaps
+from device.vision.faces import expand, overlaps, union
 from device.vision.finder import FaceFinder
 from device.vision.motion import Box, MotionDetector
 from device.vision.people import PeopleDetector
@@ -34,7 +34,7 @@ from device.vision.plates import Plate, PlateWatch
 from device.vision.recognition import MIN_FACE, FaceRecogniser
 from device.vision.reports import Reporter
 from device.vision.signature import face_vector
-from device.vision.tracker import Track, Tracker, TrackEvent
+from device.vision.tracker import Track, Tracker, TrackEvent, iou
 
 logger = logging.getLogger(__name__)
 
@@ -82,9 +82,11 @@ def _scale(box: Box, fx: float, fy: float) -> Box:
 
 
 def body_below(face: Box, bounds: tuple[int, int]) -> Box:
-    """A person's box from their face: shoulders three faces wide, down to seven faces or the picture's edge."""
+    """A person's box from their face: hair half a face above it, shoulders three faces wide, down to seven
+    faces or the picture's edge."""
     x, y, w, h = face
-    return expand((x - w, y, 3 * w, min(7 * h, bounds[1] - y)), 0.0, bounds)
+    top = max(0, y - h // 2)
+    return expand((x - w, top, 3 * w, min(8 * h, bounds[1] - top)), 0.0, bounds)
 
 
 class VisionAnalyzer:
@@ -144,9 +146,9 @@ class VisionAnalyzer:
             tick("faces")
         fresh = now - self._last_scan <= 1.5 * SCAN_EVERY_S
         loose = [f for f in self._scan if fresh]
-        extra = [body_below(f.box, (width, height)) for f in loose if f.box[3] >= BODY_FROM_FACE and f.score >= 0.6
-                 and not any(_holds(expand(b, 0.3, (width, height)), f.box) for b in bodies)]
-        events = self.tracker.update(now, bodies + extra, image)
+        faced = [f.box for f in loose if f.box[3] >= BODY_FROM_FACE and f.score >= 0.6]
+        known = [t.box for t in self.tracker.active if t.visible and t.face is not None and t.face[3] >= BODY_FROM_FACE]
+        events = self.tracker.update(now, fuse(bodies, faced, known, (width, height)), image)
         tick("tracking")
         for track in self.tracker.active:
             if track.visible:
@@ -154,7 +156,8 @@ class VisionAnalyzer:
         tick("faces")
         tracked = [t.face for t in self.tracker.active if t.face is not None and t.visible]
         faces = tracked + [f.box for f in loose if not any(overlaps(f.box, t) for t in tracked)]
-        vehicles = [_scale(b, width / analysis[0], height / analysis[1]) for b in self.people.vehicles]
+        vehicles = [v for v in (_scale(b, width / analysis[0], height / analysis[1]) for b in self.people.vehicles)
+                    if not any(overlaps(v, f) for f in faces)]        # someone close up is solid too
         plates, read = self.plates.look(image, vehicles, now)
         if read is not None:
             self._plate_texts.append((now, read.box, read.text))
@@ -274,6 +277,22 @@ class VisionAnalyzer:
                             cv2.COLOR_BGR2GRAY)
         track.signature.face = face_vector(grey, (0, 0, face[2], face[3]))
         self.tracker.refresh_clothes(track, image)  # type: ignore[union-attr]
+
+
+def fuse(bodies: list[Box], faces: list[Box], known: list[Box], bounds: tuple[int, int]) -> list[Box]:
+    """One box per person from shapes and faces: the shapes around a face (or around someone whose face is
+    known) are pieces of that one person, whose box is their union (a person sitting still shows only the
+    parts that move); a face with no shape around it stands for a person of its own."""
+    people, rest = [], list(bodies)
+    for anchor, face in [(body_below(f, bounds), f) for f in faces] + [(k, None) for k in known]:
+        mine = [b for b in rest if iou(b, anchor) > 0.1 or _holds(anchor, b)]
+        rest = [b for b in rest if b not in mine]
+        together = union(mine) if mine else None
+        if together is not None and (face is None or _holds(together, face)):
+            people.append(together)
+        elif face is not None:
+            people.append(anchor)
+    return people + rest
 
 
 def _holds(body: Box, face: Box) -> bool:

@@ -1,8 +1,9 @@
 """Licence plates: found on moving vehicles, and read (ANPR) when the OCR extra is installed.
 
 The reader is PP-OCR's text detector and recogniser (Apache-2.0), whose weights come inside the rapidocr
-wheel, run by onnxruntime on one thread. It runs on events only: a moving vehicle, a few times a second,
-until the same text has been read twice (or once with high confidence), then not again for that vehicle.
+wheel, run by onnxruntime on one thread. It runs on events only: a moving vehicle, ten times a second at
+most, until the same text has been read twice (and, for a short one, a longer reading containing it, the
+other line of a two-line plate), then not again for that vehicle.
 Without it, OpenCV's plate cascade (trained on Russian plates; European ones are alike) says where a plate
 is, not what it says.
 
@@ -25,9 +26,9 @@ from device.vision.motion import Box
 
 logger = logging.getLogger(__name__)
 
-READ_EVERY_S = 0.25         # while a vehicle moves and its plate is not yet agreed
+READ_EVERY_S = 0.1          # while a vehicle moves and its plate is not yet agreed
+LONG = 6                    # characters: a reading this long is a whole plate, not one of its lines
 FORGET_AFTER_S = 2.0        # no vehicle for this long: the next one is another car
-SURE = 0.97                 # one read this confident is enough
 
 
 @dataclass(frozen=True)
@@ -133,17 +134,22 @@ class PlateWatch:
         self._votes: Counter[str] = Counter()
         self._best: dict[str, Plate] = {}
         self._agreed = False
+        self._told: str | None = None
+        self._short: str | None = None
         self._last_try = -1e9
         self._last_vehicle = -1e9
         self._boxes: list[Box] = []
 
     def look(self, image: np.ndarray, vehicles: list[Box], now: float) -> tuple[list[Box], Plate | None]:
         if not vehicles:
+            short = None
             if now - self._last_vehicle >= FORGET_AFTER_S:
+                if self._told is None and self._short is not None:
+                    short = self._best[self._short]      # the vehicle has gone: a short reading is all there is
                 self._votes.clear()
                 self._best.clear()
-                self._agreed, self._boxes = False, []
-            return self._boxes, None
+                self._agreed, self._boxes, self._told, self._short = False, [], None, None
+            return self._boxes, short
         self._last_vehicle = now
         if self._agreed or now - self._last_try < READ_EVERY_S:
             return self._boxes, None
@@ -158,13 +164,17 @@ class PlateWatch:
         self.reads += 1
         found = self.reader.read(image, region)
         self._boxes = [p.box for p in found]
+        agreed = None
         for plate in found:
             self._votes[plate.key] += 1
-            if plate.confidence > self._best.get(plate.key, plate).confidence or plate.key not in self._best:
+            if plate.key not in self._best or plate.confidence > self._best[plate.key].confidence:
                 self._best[plate.key] = plate
-            if self._votes[plate.key] >= 2 or plate.confidence >= SURE:
-                self._agreed = True
-                best = self._best[plate.key]
-                agreed = Plate(best.box, best.text, round(max(best.confidence, plate.confidence), 3))
-                return self._boxes, agreed
-        return self._boxes, None
+            if self._votes[plate.key] < 2 or self._told is not None:
+                continue
+            # Two reads agree. A short one (one line of a two-line plate) waits for a longer reading.
+            if len(plate.key) >= LONG:
+                self._told, self._agreed = plate.key, True
+                agreed = self._best[plate.key]
+            elif self._short is None or len(plate.key) > len(self._short):
+                self._short = plate.key
+        return self._boxes, agreed
