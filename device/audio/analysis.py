@@ -141,7 +141,7 @@ class AudioAnalyzer:
         edges = self._edges.get(len(freqs))
         if edges is None:
             hz = np.geomspace(LOW_HZ, min(HIGH_HZ, self.samplerate / 2), BANDS + 1)
-            edges = self._edges[len(freqs)] = np.searchsorted(freqs, hz)
+            edges = self._edges[len(freqs)] = np.minimum(np.searchsorted(freqs, hz), len(freqs) - 1)
         sums = np.add.reduceat(power, edges[:-1])[:BANDS]
         widths = np.maximum(np.diff(edges), 1)
         db = 10 * np.log10(sums / widths / len(power) + 1e-12)

@@ -139,8 +139,8 @@ class WavFileMic:
     def read(self, stop: threading.Event) -> np.ndarray | None:
         if self._samples is None:
             raise DeviceUnavailable(f"microphone {self.name} is not open")
-        end = self._position + self.block
-        if end > len(self._samples):
+        end = min(self._position + self.block, len(self._samples))     # the last block may be shorter
+        if end <= self._position:
             return None
         due = self._start + end / self.samplerate - time.monotonic() if self.realtime else 0.0
         if stop.wait(max(0.0, due)):

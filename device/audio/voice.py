@@ -56,6 +56,10 @@ MIN_SPEECH_S = 0.3           # shorter stretches are not speech
 MIN_VOICED_S = 0.1           # nor those with less voice in them than this,
 FIRST_FORMANT_HZ = 1000.0    # nor those whose voiced sound is mostly above 1 kHz: a voice's vowels put most
 HIGH_SHARE = 0.7             # of their energy below it, even shouted; a miaow, a squeak, a clink do not
+STEADY_CENTS = 5.0           # and nor those ringing: a voiced frame within 5 cents of the pitch before it ...
+RISING_DB = 0.5
+RINGING = 0.6                # ... in 6 of 10 frames (a voice: 1 or 2), and louder than the one before in
+SWELLING = 0.25              # fewer than 1 in 4 (a voice's syllables swell: 1 in 3 or 4, or more)
 RECENT_S = 5.0               # voiced frames are remembered this long (a bang followed by a voice was a word)
 
 
@@ -68,6 +72,15 @@ class Stretch:
     pitches: list[float] = field(default_factory=list)      # of its voiced frames
     high: list[float] = field(default_factory=list)         # their share of the speech band above 1 kHz
     frame_s: float = FRAME_S
+    steps: int = 0               # voiced frames following a voiced frame: how many,
+    steady: int = 0              # with the same pitch (within STEADY_CENTS),
+    rising: int = 0              # louder than the one before (by RISING_DB)
+
+    @property
+    def rings(self) -> bool:
+        """Sounds like a struck thing ringing (a pan, a plate, a glass): its pitch never moves and it only dies
+        away. A voice's pitch wanders from frame to frame, and its syllables swell."""
+        return self.steps >= 3 and self.steady >= RINGING * self.steps and self.rising < SWELLING * self.steps
 
     @property
     def duration_s(self) -> float:
@@ -157,6 +170,7 @@ class VoiceActivity:
         self._stretch: Stretch | None = None
         self._last_voiced = self._last_active = self._tail_end = self._last_end = -1e9
         self._was_voiced = self._tail_open = False
+        self._previous = (0.0, 0.0)                 # the last frame's pitch and level
 
     def feed(self, block: np.ndarray, ts: float) -> list[Stretch]:
         """Analyse a block that ended at *ts*; returns the stretches of speech that ended in it."""
@@ -229,7 +243,12 @@ class VoiceActivity:
             self._run_start = None
             self._tail_open = False
         steady = pitch is not None and self._was_voiced       # a lone periodic frame in noise is a fluke
+        if steady and self._stretch is not None:
+            self._stretch.steps += 1
+            self._stretch.steady += abs(math.log2(pitch / self._previous[0])) * 1200 < STEADY_CENTS
+            self._stretch.rising += db > self._previous[1] + RISING_DB
         self._was_voiced = pitch is not None
+        self._previous = (pitch or 0.0, db)
         if pitch is not None:
             self.voiced.append((start, end))
             self._onset.append((end, pitch, high))
@@ -266,7 +285,7 @@ class VoiceActivity:
             return None
         stretch.end = self._last_end = self._tail_end
         if (stretch.duration_s < MIN_SPEECH_S or stretch.voiced_s < MIN_VOICED_S
-                or statistics.median(stretch.high) >= HIGH_SHARE):
+                or statistics.median(stretch.high) >= HIGH_SHARE or stretch.rings):
             return None
         return stretch
 

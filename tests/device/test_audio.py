@@ -113,3 +113,17 @@ def test_speech_going_on_when_the_kit_stops_is_stored(tmp_path, config):
         listening.close()                         # what Kit.stop() does
     (voice,) = published.of("voice")
     assert voice.value["duration_s"] >= 0.5 and voice.ts <= time.time()
+
+
+def test_the_end_of_a_wav_file_shorter_than_a_block_is_heard_too(tmp_path):
+    path = tmp_path / "tone.wav"
+    write_wav(path, 0.25 * np.sin(np.arange(3300) / 5))
+    stop = threading.Event()
+    with WavFileMic(str(path), samplerate=16000, block=1600, realtime=False) as mic:
+        blocks = [mic.read(stop) for _ in range(4)]
+        assert mic.position_s == pytest.approx(3300 / 16000)
+    assert [None if b is None else len(b) for b in blocks] == [1600, 1600, 100, None]
+    from device.audio.analysis import AudioAnalyzer
+    analyzer = AudioAnalyzer(samplerate=16000, publish=lambda obs: None)
+    for i, block in enumerate(blocks[:3] + [np.zeros(1, np.float32)]):       # any length is analysed
+        analyzer.feed(block, i + 1.0)

@@ -229,6 +229,22 @@ def test_a_bang_in_a_noisy_kitchen_is_found_and_the_kitchen_is_not_speech():
     assert len(bangs) == 1 and bangs[0].value["duration_ms"] >= 50
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_plates_and_pans_ringing_are_not_speech(seed):
+    """Struck things ring with partials a voice could have (here 250-700 Hz), but their pitch never moves
+    and they only die away; a voice's pitch wanders from frame to frame and its syllables swell."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(RATE * 6) / RATE
+    sound = rng.normal(0, 0.002, len(t))
+    for at in np.sort(rng.uniform(0.3, 5.5, 8)):
+        since = np.maximum(t - at, 0)
+        hz = rng.uniform(250, 700)
+        partials = sum(np.sin(2 * np.pi * hz * ratio * since) / (k + 1) for k, ratio in enumerate((1, 2.2, 3.3, 5.1)))
+        sound += np.where(t >= at, rng.uniform(0.05, 0.3) * partials * np.exp(-since * rng.uniform(6, 15)), 0.0)
+    _, published = analyse(sound.astype(np.float32))
+    assert published.of("voice") == []
+
+
 def test_a_squeak_or_a_miaow_is_not_speech():
     """Harmonic, at a child's pitch, but bright: most of its sound above 1 kHz, where a voice's vowels are not."""
     t = np.arange(int(0.6 * RATE)) / RATE
