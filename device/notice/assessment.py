@@ -24,7 +24,10 @@ def safeguards(state: LiveState, _: Gettext) -> Section:
         Entry(_("Nothing is sent anywhere"), _(
             "The kit's software opens no connection out of the device: no cloud, no telemetry, nothing loaded "
             "from elsewhere (its pages allow only the device itself: Content-Security-Policy default-src "
-            "'self')."), marks=[on]),
+            "'self').") if not state.link else _(
+            "Linked to an exhibition ([mqtt] url): it sends its status, summaries and sightings to the broker at "
+            "%(host)s; nothing else leaves, and its pages load nothing from elsewhere.") % {"host": state.link},
+              marks=[off if state.link else on]),
         Entry(_("Faces blurred for phones"), _("Faces are blurred in everything phones see.") if state.blur_public
               else _("An administrator switched this off: phones see faces clear."),
               marks=[on if state.blur_public else off]),
@@ -119,6 +122,8 @@ def _necessity(state: LiveState, _: Gettext) -> Section:
         beyond.append(_("Keeping data longer than a day: an exhibition day makes the point."))
     if not state.blur_public:
         beyond.append(_("Clear faces on phones: blurred faces make the point."))
+    if state.share_signatures:
+        beyond.append(_("Sending people's signatures to other kits: each room makes the point on its own."))
     nothing = _("Nothing beyond what the purpose needs is switched on.")
     entries = [Entry("", text) for text in beyond] or [Entry("", nothing)]
     if beyond:
@@ -132,6 +137,10 @@ def _risks(state: LiveState, _: Gettext) -> Section:
         note = note_for(name)
         if note.personal:
             entries.append(Entry(kind_title(state, _, name), _(note.risk), kind=name, special=state.special(name)))
+    if state.share_signatures:
+        entries.append(Entry(_("Followed from room to room"), _(
+            "The other kits receive each person's signature: a visitor is followed through the whole exhibition, "
+            "and an erasure on one kit must reach the others."), special=state.recognition is not None))
     entries += [Entry(_("People who did not see the sign"), _("They are captured all the same.")),
                 Entry(_("Children"), _("A class of minors is captured like adults: see the lesson's guidance."))]
     return Section("risks", _("Risks to people"), [_("What could go wrong for the people it captures:")],

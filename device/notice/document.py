@@ -159,7 +159,9 @@ def _sign(state: LiveState, _: Gettext, base: str) -> Sign:
         operator=operator_text(_, notice.operator, "operator"), contact=operator_text(_, notice.contact, "contact"),
         purpose=operator_text(_, notice.purpose, "purpose"), collects=collects, infers=infers,
         retention=retention_summary(state, _), off=off_list(state, _), special=special,
-        nothing_leaves=_("Nothing leaves this device: it sends nothing to the internet."),
+        nothing_leaves=_("Nothing leaves this device: it sends nothing to the internet.") if not state.link
+        else _("It sends what it notices to the exhibition's other kits (through %(host)s), and nothing anywhere "
+               "else.") % {"host": state.link},
         erase=_("Erase yourself: scan the code, open the page and press \"Forget me\". Staff can erase "
                 "everything."),
         more=_("The full notice and the impact assessment:"), you_url=base + "you", notice_url=base + "notice",
@@ -239,10 +241,17 @@ def _off(state: LiveState, _: Gettext) -> Section:
 
 def _recipients(state: LiveState, _: Gettext) -> Section:
     private = [kind_title(state, _, n) for n in state.stored() if not state.kinds[n].public]
-    paragraphs = [_("No one outside this device receives anything: it sends nothing anywhere, and nothing is "
-                    "transferred to another country."),
-                  _("Anyone whose phone reaches the kit's network can watch its dashboard: the live picture and "
-                    "what it notices, and what it stored, as phones are shown it.")]
+    if state.link:
+        paragraphs = [_("The exhibition's other kits receive, through its MQTT broker at %(host)s, this kit's status "
+                        "and summaries and when it sees people; nothing goes anywhere else.") % {"host": state.link}]
+    else:
+        paragraphs = [_("No one outside this device receives anything: it sends nothing anywhere, and nothing is "
+                        "transferred to another country.")]
+    if state.share_signatures:
+        paragraphs.append(_("They also receive the appearance signatures of the people it sees (with face "
+                            "recognition, their face embeddings), so that a visitor is followed from room to room."))
+    paragraphs.append(_("Anyone whose phone reaches the kit's network can watch its dashboard: the live picture and "
+                        "what it notices, and what it stored, as phones are shown it."))
     if private:
         paragraphs.append(_("Only the device's own screen shows: %(list)s.") % {"list": ", ".join(private)})
     paragraphs.append(_("Staff with the admin PIN can export everything it stores."))

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from device.config import Config
 from device.notice.kinds import note_for
@@ -35,6 +36,8 @@ class LiveState:
     record: bool                           # clips of speech are recorded
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)   # camera, microphone, sensors
     under_systemd: bool = False
+    link: str | None = None                # the exhibition's MQTT broker (host[:port]) this kit sends to, or None
+    share_signatures: bool = False         # people's signatures go to the other kits too
     running: bool = True                   # read from a running kit (False: from the config, offline)
     at: float = field(default_factory=time.time)
 
@@ -55,7 +58,7 @@ class LiveState:
                    plate_reader=plate_reader(detectors.get("plates")) if vision else None,
                    words=tuple(words) if words else None,
                    record=bool((status.get("microphone") or {}).get("recording", config.mic.record)),
-                   sources=dict(status.get("sources") or {}), under_systemd=under_the_service())
+                   sources=dict(status.get("sources") or {}), under_systemd=under_the_service(), **_link(config))
 
     @classmethod
     def of_config(cls, config: Config) -> LiveState:
@@ -71,7 +74,7 @@ class LiveState:
                    sources={name: {"name": getattr(config, section).source}
                             for name, section in (("camera", "camera"), ("microphone", "mic"),
                                                   ("sensors", "sensors"))},
-                   running=False)
+                   running=False, **_link(config))
 
     # ---- what follows from it
     def stores(self, name: str) -> bool:
@@ -114,6 +117,20 @@ def under_the_service(cgroup: Path = Path("/proc/self/cgroup")) -> bool:
         return any(line.rstrip().endswith(f"/{SERVICE}") for line in cgroup.read_text().splitlines())
     except OSError:
         return False
+
+
+def _link(config: Config) -> dict[str, Any]:
+    """Whether the kit sends to an exhibition's MQTT broker ([mqtt] url): its host and port, never the password."""
+    mqtt = getattr(config, "mqtt", None)
+    url = str(getattr(mqtt, "url", "") or "")
+    if not url:
+        return {"link": None, "share_signatures": False}
+    try:
+        parts = urlsplit(url)
+        host = f"{parts.hostname}:{parts.port}" if parts.port else (parts.hostname or "?")
+    except ValueError:
+        host = "?"
+    return {"link": host, "share_signatures": bool(getattr(mqtt, "share_signatures", False))}
 
 
 def _on(name: Any) -> bool:

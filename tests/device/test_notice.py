@@ -147,6 +147,27 @@ def test_it_mentions_every_kind_it_stores_and_none_it_does_not():
     assert not {n for n, k in KINDS.items() if k.source == "camera"} & stored_kinds(build(nothing, EN, url=URL))
 
 
+def test_a_kit_linked_to_an_exhibition_says_what_it_sends_and_never_the_broker_password():
+    from types import SimpleNamespace
+
+    from device.notice.state import _link
+
+    mqtt = SimpleNamespace(url="mqtt://room1:s3cret@broker.local:1883", share_signatures=True)
+    assert _link(SimpleNamespace(mqtt=mqtt)) == {"link": "broker.local:1883", "share_signatures": True}
+    assert _link(SimpleNamespace()) == {"link": None, "share_signatures": False}     # no [mqtt] section
+    linked = dataclasses.replace(state(), link="broker.local:1883", share_signatures=True)
+    for gettext in (EN, SR):
+        notice = build(linked, gettext, url=URL)
+        assert "broker.local:1883" in notice.sign.nothing_leaves and "s3cret" not in text(notice)
+        guard = next(s for s in notice.sections if s.id == "safeguards").entries[0]
+        assert guard.marks == [gettext("OFF")] and "broker.local:1883" in guard.text
+    notice = build(linked, EN, url=URL)
+    assert "followed from room to room" in next(s for s in notice.sections if s.id == "recipients").paragraphs[1]
+    assert any(e.title == "Followed from room to room" and e.special for s in notice.assessment for e in s.entries)
+    alone = build(state(), EN, url=URL)
+    assert alone.sign.nothing_leaves == "Nothing leaves this device: it sends nothing to the internet."
+
+
 def test_a_custom_operator_is_shown_as_written_and_the_defaults_translated():
     custom = state(NOTICE_OPERATOR="Muzej nauke i tehnike", NOTICE_CONTACT="izlozba@example.rs")
     for gettext in (EN, SR):
