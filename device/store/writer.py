@@ -229,7 +229,7 @@ class Writer:
         try:
             conn = open_for_writing(self.path)
         except StoreError as exc:
-            self.health.note(exc)
+            self.health.note(exc.__cause__ or exc)     # SQLite's words: the status is public, the path is not
             return False
         self.conn.close()
         self.conn = conn

@@ -207,6 +207,94 @@ def test_the_data_page_pages_and_filters(client, kit):
     assert client.get("/data?table=secrets").status_code == 400
 
 
+HOSTILE = [
+    ("page=%C2%B2", "page"), ("page=%D9%A1%D9%A2", "page"), ("page=99999999999999999999", "page"),
+    ("page=1%00", "page"), ("page=-1", "page"), ("page=1.5", "page"), ("page=" + "9" * 5000, "page"),
+    ("kind=%00", "kind"), ("kind=" + "x" * 10000, "kind"), ("subject=track%3A1%00", "subject"),
+    ("subject=" + "a" * 10000, "subject"), ("subject=%0A%0D", None), ("since=%EF%BC%91%EF%BC%92", "since"),
+    ("since=" + "9" * 400, "since"), ("since=nan", "since"), ("until=-inf", "until"),
+    ("until=2026-11-26T14:30%00", "until"), ("since=0001-01-01T00:00", "since"), ("until=9999-12-31T23:59:59", None),
+    ("since=2026-11-26T14:30", None), ("table=tracks%00", "table"),
+    ("table=" + "t" * 10000, "table"), ("table=tracks&page=%C2%B2", "page"),
+]
+
+
+def test_every_parameter_of_the_data_page_answers_bad_input_with_a_400_and_a_reason(client):
+    """Issue 13: ?page=%C2%B2 was a 500 ('²'.isdigit() is True, int('²') is not a number)."""
+    wrong = []
+    for query, reason in HOSTILE:
+        answer = client.get(f"/data?{query}")
+        text = answer.get_data(as_text=True)
+        if reason is None:          # harmless: a blank subject, a date far away
+            fine = answer.status_code == 200
+        else:                       # says why, briefly
+            fine = answer.status_code == 400 and reason in text and "Traceback" not in text and len(text) < 20_000
+        if not fine:
+            wrong.append(f"{query[:40]}: {answer.status_code}")
+    assert not wrong, wrong
+
+
+def test_a_page_past_the_end_shows_the_last_page_for_the_rows_and_each_side_table(client, kit):
+    from device.observations import Observation
+
+    for i in range(120):
+        kit.observations.publish(Observation(1000.0 + i, "camera", "face", "track:6", {"count": i}))
+        kit.store.record_visit(f"visitor:{i:03}", 1000.0 + i, {})
+    assert kit.store.flush(5)
+    last = client.get("/data?subject=track:6&page=999").get_data(as_text=True)
+    assert "page 3 of 3" in last and '{"count": 0}' in last and "There is no page 999" in last
+    visitors = client.get("/data?table=visitors&page=999").get_data(as_text=True)
+    section = visitors.split('id="table-visitors"', 1)[1].split("<h2", 1)[0]
+    assert "visitor:000" in section and "There is no page 999" in section
+    assert f"page {(kit.store.side_counts()['visitors'] + 49) // 50} of" in section
+    assert "page 1 of" in visitors.split('id="rows"', 1)[1], "the side table's pager leaves the rows' alone"
+    second = client.get("/data?table=visitors&page=2").get_data(as_text=True)
+    assert "page 2 of" in second.split('id="table-visitors"', 1)[1] and "There is no page" not in second
+
+
+def test_a_file_that_goes_while_the_data_page_is_made_is_left_out(client, kit, monkeypatch):
+    """A -wal checkpointed away, a snapshot pruned: between listing the folder and reading a file's size."""
+    import os
+
+    (kit.config.data_dir / "gone.jpg").write_bytes(b"x")
+    listing = os.walk
+
+    def walk_then_delete(top):
+        for root, folders, names in listing(top):
+            (kit.config.data_dir / "gone.jpg").unlink(missing_ok=True)
+            yield root, folders, names
+
+    monkeypatch.setattr("web.views.pages.os.walk", walk_then_delete)
+    answer = client.get("/data")
+    assert answer.status_code == 200 and "gone.jpg" not in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("state, english, serbian", [
+    ("paused: disk full", "storing paused: disk full", "upis zaustavljen: disk je pun"),
+    ("paused: database read-only", "storing paused: database read-only",
+     "upis zaustavljen: baza podataka je samo za čitanje"),
+])
+def test_a_paused_store_is_said_on_the_data_page_and_the_live_page_in_both_languages(
+        client, kit, monkeypatch, state, english, serbian):
+    status = kit.store.status
+    monkeypatch.setattr(kit.store, "status", lambda: {**status(), "state": state, "waiting": 1234, "lost": 5,
+                                                      "since": 1_796_000_000.0})
+    for path in ("/data", "/"):
+        html = client.get(f"{path}?lang=en").get_data(as_text=True)
+        line = html.split('id="store-state"', 1)[1].split("</p>", 1)[0]
+        assert "hidden" not in line.split(">", 1)[0] and english in line and "1234 observations waiting" in line
+        assert "5 lost" in line
+        assert serbian in client.get(f"{path}?lang=sr").get_data(as_text=True)
+    monkeypatch.setattr(kit.store, "status", lambda: {**status(), "state": "storing", "lost": 0})
+    html = client.get("/data?lang=en").get_data(as_text=True)
+    assert 'id="store-state" role="status" hidden' in html, "all is well: nothing to say"
+
+
+def test_the_data_page_shows_a_damaged_database_moved_aside(client, kit):
+    (kit.config.data_dir / "awareness.db.corrupt-20261130-104500").write_bytes(b"old rows")
+    assert "<code>awareness.db.corrupt-20261130-104500</code>" in client.get("/data").get_data(as_text=True)
+
+
 def test_the_kiosk_shows_the_pin_only_on_the_device_itself(client, kit):
     pin = kit.admin.reset()
     local = client.get("/kiosk", environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_data(as_text=True)

@@ -113,6 +113,7 @@
       if (words && mic.words.heard.length) setText("words-heard", mic.words.heard.map((w) => w.word).join(" "));
     }
     setText("c-stored", String(s.store.written));
+    showStorage(s.store);
     const kiosk = document.body.classList.contains("kiosk");
     if (kiosk) {
       $("panel-live").hidden = s.kiosk_view !== "live";
@@ -135,6 +136,25 @@
     setText("recording-text", recording.length
       ? t("Recording:") + " " + recording.map(([key, src]) => t(key) + " (" + t(src.kind) + ")").join(", ")
       : t("Not recording anything"));
+  }
+
+  // Storing, from the store's status (device/store/health.py): a line while storing is paused (the disk full,
+  // the database read-only), or once observations have been lost; hidden while all is well.
+  const STORE_STATES = {
+    "paused: disk full": t("storing paused: disk full"),
+    "paused: database read-only": t("storing paused: database read-only"),
+    "paused: database locked": t("storing paused: database locked"),
+  };
+  function showStorage(store) {
+    const line = $("store-state");
+    if (!line || !store || !store.state) return;
+    const paused = store.state !== "storing";
+    line.hidden = !paused && !store.lost;
+    setText("store-state", paused
+      ? (STORE_STATES[store.state] || t("storing paused: the database cannot be written")) + " " +
+        t("(since {time}; {waiting} observations waiting to be written, {lost} lost)",
+          { time: clock(store.since), waiting: store.waiting, lost: store.lost })
+      : t("Storing; {lost} observations could not be stored since the kit started.", { lost: store.lost }));
   }
 
   // The scrolling spectrogram: each column is 0.1 s; bands low to high, bottom to top; brighter is louder.
