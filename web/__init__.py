@@ -11,40 +11,64 @@ import threading
 import time
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from device.observations import KINDS
+from web.limits import MAX_BODY
 
 logger = logging.getLogger(__name__)
 
+STREAMS_PER_ADDRESS = 4     # of each kind: a phone needs one of each; a few tabs may have more
+
 
 class ViewerSlots:
-    """A cap on long-lived streams of one kind (camera or events); beyond it, viewers get a polite 503."""
+    """A cap on long-lived streams of one kind (camera or events), and on those of one client address, so that
+    one phone cannot take every place; beyond either, viewers get a polite 503. Places go first come, first
+    served: nobody is pushed out for a newcomer. The device's own screen (address None) has no cap of its own.
 
-    def __init__(self, limit: int) -> None:
+        slots = ViewerSlots(40, per_address=4)
+        slots.acquire("192.168.4.23")       # True: a place, until release("192.168.4.23")
+    """
+
+    def __init__(self, limit: int, *, per_address: int = STREAMS_PER_ADDRESS) -> None:
         self.limit = limit
+        self.per_address = per_address
         self.active = 0
         self.refused = 0
+        self.by_address: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def acquire(self) -> bool:
+    def acquire(self, address: str | None = None) -> bool:
+        """*address*: the client's (web.limits.address_key), None for the device itself."""
         with self._lock:
-            if self.active >= self.limit:
+            mine = self.by_address.get(address, 0) if address is not None else 0
+            if self.active >= self.limit or (address is not None and mine >= self.per_address):
                 self.refused += 1
                 return False
             self.active += 1
+            if address is not None:
+                self.by_address[address] = mine + 1
             return True
 
-    def release(self) -> None:
+    def release(self, address: str | None = None) -> None:
         with self._lock:
             self.active -= 1
+            if address is not None:
+                left = self.by_address.pop(address, 0) - 1
+                if left > 0:
+                    self.by_address[address] = left
+
+    def full_for(self, address: str | None) -> bool:
+        """Whether *address* has all the places one address may have."""
+        with self._lock:
+            return address is not None and self.by_address.get(address, 0) >= self.per_address
 
 
 def create_app(kit: Any, test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.json.sort_keys = False      # keys in the order the kit made them (Flask 2.2 as on Debian 12, and 3)
-    app.config.update(MAX_CONTENT_LENGTH=64 * 1024, SECRET_KEY=kit.admin.session_key(),
+    app.config.update(MAX_CONTENT_LENGTH=MAX_BODY, SECRET_KEY=kit.admin.session_key(),
                       SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
                       PERMANENT_SESSION_LIFETIME=15 * 60)
     if test_config:
@@ -68,6 +92,13 @@ def create_app(kit: Any, test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(you.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(kiosk.bp)
+    from web.views import notice
+    app.register_blueprint(notice.bp)
+
+    @app.get("/healthz")
+    def _healthz() -> Response:
+        """The server's request to itself for the systemd watchdog (web.server.Server.answers)."""
+        return Response("ok\n", mimetype="text/plain", headers={"Cache-Control": "no-store"})
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

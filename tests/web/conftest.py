@@ -22,11 +22,13 @@ class RawViewer:
     """A viewer on a plain socket, as a phone's browser is: reads the response, its chunks and its parts."""
 
     def __init__(self, port: int, path: str, *, http: str = "1.1", maxseg: int | None = None,
-                 recv_size: int = 65536, method: str = "GET") -> None:
+                 recv_size: int = 65536, method: str = "GET", source: str | None = None) -> None:
         self.recv_size = recv_size      # small: what it has not read stays in its socket, as a slow phone's
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if maxseg:      # segments the size of Wi-Fi's, not loopback's 64 KB
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, maxseg)
+        if source:      # another loopback address (127.0.0.2, ...) is a phone to the kit, not its own screen
+            self.sock.bind((source, 0))
         self.sock.settimeout(10)
         self.sock.connect(("127.0.0.1", port))
         self.sock.sendall(f"{method} {path} HTTP/{http}\r\nHost: test\r\n\r\n".encode())
@@ -99,9 +101,17 @@ class RawViewer:
 
 
 @pytest.fixture
-def open_viewer(kit, app):
-    """open_viewer(path, **options) -> a RawViewer of a real server for this app; all closed afterwards."""
+def server(kit, app):
+    """The kit's real server for this app, on a free loopback port; the kit and the server are stopped afterwards."""
     server = Server(app, "127.0.0.1", 0, max_viewers=kit.config.web.max_viewers).start()
+    yield server
+    kit.stop()
+    server.stop()
+
+
+@pytest.fixture
+def open_viewer(server):
+    """open_viewer(path, **options) -> a RawViewer of the real server for this app; all closed afterwards."""
     opened = []
 
     def open_viewer(path: str, **options) -> RawViewer:
@@ -111,7 +121,5 @@ def open_viewer(kit, app):
     yield open_viewer
     for viewer in opened:
         viewer.close()
-    kit.stop()
-    server.stop()
 
 

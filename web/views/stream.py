@@ -12,18 +12,30 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, request
 
+from web import ViewerSlots
 from web.clients import is_local
 from web.fanout import Viewer
+from web.limits import address_key
 from web.live import BOUNDARY, KEEPALIVE_S, Live
 from web.server import CONNECTION_KEY, FramePacer
 
 bp = Blueprint("stream", __name__)
 
 
-def _busy(what: str, limit: int) -> Response:
-    return Response(f"The {what} already has {limit} viewers, the most this kit serves at once. "
-                    "Please try again in a minute.\n", status=503, mimetype="text/plain",
-                    headers={"Retry-After": "30"})
+def _busy(what: str, slots: ViewerSlots, address: str | None) -> Response:
+    if slots.full_for(address):
+        text = (f"This address already has {slots.per_address} {what}s open, the most one phone may have. "
+                "Please close one, or try again in a minute.\n")
+    else:
+        text = (f"The {what} already has {slots.limit} viewers, the most this kit serves at once. "
+                "Please try again in a minute.\n")
+    return Response(text, status=503, mimetype="text/plain", headers={"Retry-After": "30"})
+
+
+def _take(slots: ViewerSlots, what: str) -> tuple[str | None, Response | None]:
+    """A place for this client's stream: (its address key, None), or (..., the polite 503)."""
+    address = address_key(request.remote_addr)
+    return address, None if slots.acquire(address) else _busy(what, slots, address)
 
 
 def _connection():
@@ -46,8 +58,9 @@ def mjpeg():
         abort(403, "the kiosk view is only for the screen attached to the device itself")
     connection = _connection()
     slots = current_app.extensions["viewers"]["camera"]
-    if not slots.acquire():
-        return _busy("camera view", slots.limit)
+    address, busy = _take(slots, "camera view")
+    if busy is not None:
+        return busy
 
     def frames():
         while not kit.frames.closed:
@@ -61,7 +74,8 @@ def mjpeg():
 
     response = Response(frames(), mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY.decode()}",
                         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
-    response.call_on_close(slots.release)   # also when no body was asked for (HEAD) or it never started
+    # Also when no body was asked for (HEAD) or it never started.
+    response.call_on_close(lambda: slots.release(address))
     return response
 
 
@@ -71,8 +85,9 @@ def events():
     live: Live = current_app.extensions["live"]
     connection = _connection()
     slots = current_app.extensions["viewers"]["events"]
-    if not slots.acquire():
-        return _busy("event feed", slots.limit)
+    address, busy = _take(slots, "event feed")
+    if busy is not None:
+        return busy
 
     def stream():
         # Join before the first chunk goes out, so that nothing published from now on is missed.
@@ -85,5 +100,5 @@ def events():
 
     response = Response(stream(), mimetype="text/event-stream",
                         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
-    response.call_on_close(slots.release)
+    response.call_on_close(lambda: slots.release(address))
     return response
