@@ -75,7 +75,8 @@ def measure_sound(root: Path, *, realtime: bool = False, block_ms: int = 100) ->
             if done.returncode != 0 or not wav.is_file():
                 results.append({"file": name, "skipped": f"ffmpeg could not read its sound: {done.stderr.strip()}"})
                 continue
-            results.append(_measure_file(name, wav, entry, realtime=realtime, block_ms=block_ms))
+            result = _measure_file(name, wav, entry, realtime=realtime, block_ms=block_ms)
+            results.append(result | {"note": "its sound track, taken out by ffmpeg into a temporary WAV"})
     return results
 
 
@@ -117,7 +118,9 @@ def _measure_file(name: str, path: Path, entry: dict, *, realtime: bool, block_m
             "loud_truth": len(loud_truth), "loud_found": sum(found), "loud_extra": len(extra),
             "loud_events": [(round(ts, 2), label) for ts, label in loud],
             "cpu_ms_per_s": round(1000 * cpu_s / seconds, 2), "cpu_s": cpu_s,
-            "mode": "real time" if realtime else "not paced"}
+            "mode": f"{block_ms} ms blocks " + ("paced in real time" if realtime else
+                                                "not paced (each as soon as the one before is analysed, timed by "
+                                                "its place in the file)")}
 
 
 def _label(claim: str) -> str:
@@ -160,8 +163,8 @@ def print_sound(results: list[dict[str, Any]]) -> None:
     """The figures of measure_sound(), one line a recording, then the CPU over all of them."""
     measured = [r for r in results if "skipped" not in r]
     if measured:
-        print(f"sound: the kit's file: microphone and Listening loop, {measured[0]['mode']}, "
-              "voice observations as stored")
+        print(f"sound: the kit's file: microphone and Listening loop (its end and close() as in the kit), "
+              f"{measured[0]['mode']}; voice and loud_event observations as the store gets them")
         print(f"{'recording':<28}{'s':>6}{'speech':>8}{'covered':>9}{'false':>7}{'false/min':>10}"
               f"{'pitch':>7}  {'label':<9}{'loud found':>11}{'extra':>6}{'CPU ms/s':>9}")
     for r in results:
@@ -173,6 +176,8 @@ def print_sound(results: list[dict[str, Any]]) -> None:
         print(f"{r['file']:<28}{r['seconds']:>6.1f}{r['speech_truth_s']:>8.2f}{covered:>9}{r['false_share']:>7.2f}"
               f"{r['false_s_per_minute']:>10.2f}{pitch:>7}  {r['claimed'] or '-':<9}"
               f"{r['loud_found']:>6}/{r['loud_truth']:<4}{r['loud_extra']:>6}{r['cpu_ms_per_s']:>9.2f}")
+        if "note" in r:
+            print(f"{'':<28}({r['note']})")
     if measured:
         seconds = sum(r["seconds"] for r in measured)
         cpu = sum(r["cpu_s"] for r in measured)
