@@ -116,7 +116,7 @@ class PeopleDetector:
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         smallest = self.min_area * mask.size
         contours = [c for c in contours if cv2.contourArea(c) >= smallest / 3]
-        solid = [c for c in contours if _vehicle(c, mask.size)]
+        solid = [c for c in contours if _vehicle(c, mask.size) and len(self._heads(c, mask)) <= 1]
         self.vehicles = [tuple(int(v) for v in cv2.boundingRect(c)) for c in solid]  # type: ignore[misc]
         contours = [c for c in contours if not any(c is v for v in solid)]
         if self._frames % GHOST_EVERY == 0:
@@ -192,6 +192,17 @@ class PeopleDetector:
             self.vehicles.append(box)   # long and low: a vehicle, not people
             return []
         return self._split(box, mask, tall)
+
+    def _heads(self, contour: np.ndarray, mask: np.ndarray) -> list[int]:
+        """Where heads stand out along the top edge of a shape (a group has several, a car's roof none)."""
+        x, y, w, h = cv2.boundingRect(contour)
+        tall = self.perspective.height(y + h) or h
+        region = mask[y:y + h, x:x + w] > 0
+        top = np.where(region.any(axis=0), region.argmax(axis=0), h).astype(np.float32)
+        one = max(3.0, WIDTH_OF_HEIGHT * tall)
+        k = max(1, int(one / 3) | 1)
+        smooth = np.convolve(np.pad(top, k // 2, mode="edge"), np.ones(k) / k, mode="valid")
+        return _minima(smooth, min_gap=0.6 * one, depth=0.12 * tall)
 
     def _split(self, box: Box, mask: np.ndarray, tall: float) -> list[Box]:
         """Split a group at the dips between heads along its top edge; failing that, by expected width."""

@@ -141,18 +141,18 @@ class PlateWatch:
         self._boxes: list[Box] = []
 
     def look(self, image: np.ndarray, vehicles: list[Box], now: float) -> tuple[list[Box], Plate | None]:
+        short = None
+        if now - self._last_vehicle >= FORGET_AFTER_S:           # the last vehicle has gone
+            if self._told is None and self._short is not None:
+                short = self._best[self._short]                  # a short reading is all there was
+            self._votes.clear()
+            self._best.clear()
+            self._agreed, self._boxes, self._told, self._short = False, [], None, None
         if not vehicles:
-            short = None
-            if now - self._last_vehicle >= FORGET_AFTER_S:
-                if self._told is None and self._short is not None:
-                    short = self._best[self._short]      # the vehicle has gone: a short reading is all there is
-                self._votes.clear()
-                self._best.clear()
-                self._agreed, self._boxes, self._told, self._short = False, [], None, None
             return self._boxes, short
         self._last_vehicle = now
         if self._agreed or now - self._last_try < READ_EVERY_S:
-            return self._boxes, None
+            return self._boxes, short
         self._last_try = now
         height, width = image.shape[:2]
         region = expand(union(vehicles), 0.1, (width, height))
@@ -160,11 +160,11 @@ class PlateWatch:
             x, y, w, h = region
             grey = cv2.cvtColor(image[y:y + h, x:x + w], cv2.COLOR_BGR2GRAY)
             self._boxes = [(px + x, py + y, pw, ph) for px, py, pw, ph in self.detector.detect(grey)]
-            return self._boxes, None
+            return self._boxes, short
         self.reads += 1
         found = self.reader.read(image, region)
         self._boxes = [p.box for p in found]
-        agreed = None
+        agreed = short
         for plate in found:
             self._votes[plate.key] += 1
             if plate.key not in self._best or plate.confidence > self._best[plate.key].confidence:

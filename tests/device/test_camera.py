@@ -228,3 +228,38 @@ def test_a_recorded_clip_is_tracked_and_stored(tmp_path, config):
     assert people and {o.subject for o in people} == {"track:1"}
     faces = [o for o in kit.store.query(kind="face") if o.value["count"]]
     assert faces and faces[0].value["faces"][0]["track"] == 1
+
+
+def test_frames_keep_the_shape_of_their_source():
+    from device.camera import fit
+
+    assert fit((1920, 1080), (640, 480)) == (640, 360)      # 16:9 into 4:3: not squashed
+    assert fit((854, 480), (640, 480)) == (640, 360)
+    assert fit((640, 480), (640, 480)) == (640, 480)
+    assert fit((480, 360), (640, 480)) == (480, 360), "never enlarged: that adds pixels, not detail"
+    assert fit((480, 640), (640, 480)) == (360, 480)        # a phone held upright
+
+
+def test_a_16_9_video_is_played_16_9(tmp_path):
+    writer = cv2.VideoWriter(str(tmp_path / "wide.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 30, (320, 180))
+    for i in range(3):
+        writer.write(np.full((180, 320, 3), 60 * i, np.uint8))
+    writer.release()
+    with OpenCVCamera(str(tmp_path / "wide.avi"), size=(160, 120)) as camera:
+        image, _ = camera.read(threading.Event())
+    assert image.shape == (90, 160, 3)
+
+
+def test_a_file_can_play_as_fast_as_it_decodes_for_benchmarks(tmp_path):
+    writer = cv2.VideoWriter(str(tmp_path / "clip.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 5, (160, 120))
+    for i in range(30):                                     # six seconds at its own rate
+        writer.write(np.full((120, 160, 3), 8 * i, np.uint8))
+    writer.release()
+    stop = threading.Event()
+    started = time.monotonic()
+    camera = OpenCVCamera(str(tmp_path / "clip.avi"), size=(160, 120))
+    camera.pace = False
+    with camera:
+        frames = [camera.read(stop) for _ in range(31)]
+    assert [f is None for f in frames] == [False] * 30 + [True]
+    assert time.monotonic() - started < 3.0
