@@ -28,6 +28,7 @@ from device.hub import FrameHub, ObservationHub
 from device.scene import Scene
 from device.sensors import open_sensors
 from device.services.forgetting import Forgetting
+from device.services.pin_display import PinDisplay
 from device.services.presence import Presence
 from device.services.privacy import Privacy
 from device.services.retention import Retention
@@ -54,6 +55,7 @@ class Kit:
         self.store = Store(config.data_dir / "awareness.db", flush_interval_s=config.store.flush_interval_s,
                            recover=True)          # a damaged database is moved aside: the kit comes back up
         self.admin = AdminPin(config.data_dir)
+        self.pin_display = PinDisplay(self.admin)       # the button shows the admin PIN on the kiosk, briefly
         self.sources = {name: SourceState(name, self._show_recording) for name in ("camera", "microphone", "sensors")}
         self.screen = Screen()
         self.retention = Retention(config, self.store)
@@ -92,7 +94,8 @@ class Kit:
                                             pin_factory=self._devices["pin_factory"])
         self.sensors = board
         self.sources["sensors"].describe(board)
-        board.on_forget, board.on_toggle = self.forgetting.everything, self.screen.toggle
+        board.on_forget, board.on_toggle, board.on_show_pin = (self.forgetting.everything, self.screen.toggle,
+                                                               self.pin_display.show)
         board.start()
         self.sources["sensors"].set("running" if not board.errors else "degraded",
                                     "; ".join(board.errors.values()) or None)

@@ -24,6 +24,7 @@ from device.sensors.readings import DEVICES, READERS
 logger = logging.getLogger(__name__)
 
 HEALTH_EVERY_S = 60.0
+PIN_AFTER_S = 1.0       # a press released after this long (and before hold_s) shows the admin PIN
 HEALTH_FIELDS = (("temperature", "celsius", "temperature_c"), ("load", "load_1m", "load_1m"))
 
 
@@ -37,7 +38,10 @@ def changed(now: float | None, before: float | None, by: float) -> bool:
 class SensorBoard:
     """The kit's GPIO devices on one pin factory.
 
-    on_forget and on_toggle are what the button does (long press, short press); set them before start().
+    The button has three gestures, told apart by how long it is held (set the callbacks before start()):
+    released before pin_after_s (1 s): on_toggle (switch the kiosk view); released after pin_after_s but before
+    the config's hold_s (3 s): on_show_pin (the admin PIN on the kiosk for a moment); held hold_s: on_forget,
+    at once, while still held (releasing it then does nothing more).
 
         with SensorBoard(config, publish, pin_factory=factory, name="mock", real=False) as board:
             board.start()
@@ -56,6 +60,10 @@ class SensorBoard:
         self.errors: dict[str, str] = {}          # devices that could not be opened, and why
         self.on_forget: Callable[[], None] = lambda: None
         self.on_toggle: Callable[[], None] = lambda: None
+        self.on_show_pin: Callable[[], None] = lambda: None
+        # hold_s may be as short as 1 s: the PIN gesture then takes the second half of it
+        self.pin_after_s = min(PIN_AFTER_S, config.hold_s / 2)
+        self._pressed_at: float | None = None
         self.lights_on_since: float | None = None
         self._last: dict[str, tuple[float, Any]] = {}     # kind -> (ts, value) last published
         self._failing: dict[str, str] = {}                # devices whose last read raised, and why
@@ -80,6 +88,7 @@ class SensorBoard:
     # ---- the button
     def _pressed(self) -> None:
         self._held = False
+        self._pressed_at = time.monotonic()
 
     def _long_press(self) -> None:
         self._held = True
@@ -87,7 +96,13 @@ class SensorBoard:
         self.on_forget()
 
     def _released(self) -> None:
-        if not self._held:
+        held_s = time.monotonic() - self._pressed_at if self._pressed_at is not None else 0.0
+        self._pressed_at = None
+        if self._held:
+            return              # the long press has forgotten everything already
+        if held_s >= self.pin_after_s:
+            self.on_show_pin()
+        else:
             self.on_toggle()
 
     # ---- outputs

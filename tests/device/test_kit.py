@@ -48,6 +48,19 @@ def test_a_short_press_switches_the_kiosk_view(kit):
     assert kit.status()["kiosk_view"] == "data"
 
 
+def test_a_press_of_one_to_three_seconds_shows_the_admin_pin_on_the_kiosk_and_nothing_else(kit):
+    made = kit.admin.reset()
+    assert kit.pin_display.now() == {"state": "hidden"}, "not shown until asked for"
+    kit.sensors.pin_after_s = 0.1
+    button, pin = kit.sensors.devices["button"], kit._stimuli.button_pin
+    pin.drive_low()
+    assert eventually(lambda: (button.active_time or 0) > 0.15)
+    pin.drive_high()
+    assert eventually(lambda: kit.pin_display.now()["state"] == "shown")
+    assert kit.pin_display.now()["pin"] == made
+    assert kit.screen.view == "live" and kit.forgetting.last is None
+
+
 def test_presence_is_fused_and_shown(kit):
     assert eventually(lambda: kit.observations.counts["presence"] > 0, timeout=8)
     presence = kit.status()["presence"]

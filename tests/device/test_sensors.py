@@ -94,6 +94,35 @@ def test_a_short_press_toggles_the_kiosk_and_a_long_press_forgets_everything(rig
     assert not toggled.is_set(), "releasing a long press does not also toggle"
 
 
+def test_the_buttons_three_gestures_are_told_apart_by_how_long_it_is_held(rig):
+    """Released before 1 s: switch the kiosk view; after 1 s but before hold_s: show the admin PIN; held hold_s:
+    forget everything, and nothing more on release."""
+    _, stimuli, board, _, _ = rig
+    done = {name: threading.Event() for name in ("toggle", "show_pin", "forget")}
+    board.on_toggle, board.on_show_pin, board.on_forget = (done["toggle"].set, done["show_pin"].set,
+                                                           done["forget"].set)
+    assert board.pin_after_s == 1.0 and board.config.hold_s == 3.0, "the defaults the docs give"
+    board.pin_after_s = 0.1
+    button = board.devices["button"]
+    stimuli.button_pin.drive_low()
+    assert eventually(lambda: (button.active_time or 0) > 0.15)     # past the PIN's threshold
+    stimuli.button_pin.drive_high()
+    assert done["show_pin"].wait(1.0)
+    assert not done["toggle"].is_set() and not done["forget"].is_set(), "showing the PIN is all it does"
+    done["show_pin"].clear()
+    button.hold_time = 0.3
+    stimuli.button_pin.drive_low()
+    assert done["forget"].wait(2.0)
+    stimuli.button_pin.drive_high()
+    assert button.wait_for_release(1.0)
+    assert not done["show_pin"].is_set() and not done["toggle"].is_set(), "a long press only forgets"
+
+
+def test_when_hold_s_is_short_the_pin_takes_the_second_half_of_it():
+    board = SensorBoard(SensorsConfig(hold_s=1.0), Published(), pin_factory=MockFactory(), name="mock", real=False)
+    assert board.pin_after_s == 0.5
+
+
 def test_the_led_shows_recording_and_the_buzzer_chimes(rig):
     _, _, board, _, factory = rig
     led_pin = factory.pin(board.config.led_pin)

@@ -1,14 +1,24 @@
-"""Admin: the PIN, CSRF, the rate limit on guesses, the session's expiry."""
+"""Admin: the PIN, CSRF, sessions kept on the server, the limits on guesses, and the PIN never on a public screen."""
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from device.admin import AdminPin
 from device.observations import Observation
+from tests.helpers import eventually
 from tests.web.conftest import csrf
+
+ROOT = Path(__file__).resolve().parents[2]
+PHONE = {"REMOTE_ADDR": "192.168.4.20"}
+DEVICE = {"REMOTE_ADDR": "127.0.0.1"}
 
 
 @pytest.fixture
@@ -16,8 +26,63 @@ def pin(kit):
     return kit.admin.reset()
 
 
-def login(client, pin):
-    return client.post("/admin/login", data={"pin": pin, "csrf": csrf(client, "/admin")})
+def wrong(pin: str) -> str:
+    return "000000" if pin != "000000" else "111111"
+
+
+def login(client, pin, environ=None, lang="en"):
+    token = csrf(client, f"/admin?lang={lang}")
+    return client.post("/admin/login", data={"pin": pin, "csrf": token}, environ_base=environ or DEVICE)
+
+
+def has(response, pin: str) -> bool:
+    """Whether the PIN is in a response (as a number of its own, not inside a longer one)."""
+    return re.search(rf"(?<!\d){pin}(?!\d)", response.get_data(as_text=True)) is not None
+
+
+def is_admin(client) -> bool:
+    return client.get("/admin/export.csv", environ_base=PHONE).status_code == 200
+
+
+class Clock:
+    """A clock that a test moves on, for the web layer's limits and sessions (as the time module, or a callable)."""
+
+    def __init__(self) -> None:
+        self.now = time.monotonic()
+        self.offset = time.time() - self.now
+
+    def __call__(self) -> float:
+        return self.now
+
+    monotonic = __call__
+
+    def time(self) -> float:
+        return self.now + self.offset
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Moves web/security.py's time (its sessions and PIN limits) only when the test says."""
+    import web.security
+
+    clock = Clock()
+    monkeypatch.setattr(web.security, "time", clock)
+    return clock
+
+
+class Counted:
+    """kit.admin.verify, counting the PINs actually hashed (and optionally slower, as on a Pi)."""
+
+    def __init__(self, verify, delay_s: float = 0.0) -> None:
+        self.verify, self.delay_s = verify, delay_s
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, pin: str) -> bool:
+        with self._lock:
+            self.calls += 1
+        time.sleep(self.delay_s)
+        return self.verify(pin)
 
 
 def test_the_pin_is_stored_hashed_and_checked(tmp_path):
@@ -31,6 +96,17 @@ def test_the_pin_is_stored_hashed_and_checked(tmp_path):
     assert not pins.verify("12ab") and not pins.verify("")
 
 
+def test_a_reset_anywhere_makes_a_new_generation_and_this_run_forgets_a_pin_it_did_not_make(tmp_path):
+    here, elsewhere = AdminPin(tmp_path), AdminPin(tmp_path)        # the kit, and `admin reset-pin`
+    made = here.ensure()
+    first = here.generation()
+    assert first is not None and here.shown == made
+    assert here.generation() is first, "unchanged file: not read again"
+    new = elsewhere.reset()
+    assert here.generation() not in (None, first) and here.generation()[0] == first[0] + 1
+    assert here.shown is None and elsewhere.shown == new, "only the run that made a PIN knows it"
+
+
 def test_changing_the_device_needs_the_pin(client, kit, pin):
     token = csrf(client, "/admin")
     assert client.post("/admin/forget", data={"csrf": token}).status_code == 403
@@ -40,14 +116,15 @@ def test_changing_the_device_needs_the_pin(client, kit, pin):
 
 
 def test_a_form_without_its_csrf_token_is_refused(client, pin):
-    response = client.post("/admin/login", data={"pin": pin})
-    assert response.status_code == 400 and "reload the page" in response.get_data(as_text=True)
+    for path in ("/admin/login", "/admin/logout", "/admin/forget", "/admin/settings"):
+        response = client.post(path, data={"pin": pin})
+        assert response.status_code == 400 and "reload the page" in response.get_data(as_text=True), path
 
 
 def test_an_admin_can_forget_everything_change_privacy_and_export(client, kit, pin):
     kit.observations.publish(Observation(1.0, "camera", "face", None, {"count": 1}))
     assert kit.store.flush(5)
-    login(client, pin)
+    login(client, pin, PHONE)
     page = client.get("/admin").get_data(as_text=True)
     assert "Forget everything" in page and "Logged in for 15 minutes" in page
     token = csrf(client, "/admin")
@@ -60,16 +137,216 @@ def test_an_admin_can_forget_everything_change_privacy_and_export(client, kit, p
     assert kit.forgetting.last["observations"]["face"] >= 1
 
 
-def test_wrong_pins_are_rate_limited(client, pin):
-    wrong = "000000" if pin != "000000" else "111111"
-    for _ in range(5):
-        login(client, wrong)
-    response = client.post("/admin/login", data={"pin": pin, "csrf": csrf(client, "/admin")})
-    assert response.status_code == 429 and "try again in" in response.get_data(as_text=True)
+@pytest.mark.parametrize("sent", ["12ab56", "１２３４５６", "1" * 13, " ", "-12345"])
+def test_a_pin_that_is_not_digits_is_refused_with_a_reason_and_checks_nothing(client, kit, pin, sent, monkeypatch):
+    counted = Counted(kit.admin.verify)
+    monkeypatch.setattr(kit.admin, "verify", counted)
+    response = login(client, sent, PHONE)
+    assert response.status_code == 400 and "digits only" in response.get_data(as_text=True)
+    assert counted.calls == 0
 
 
-def test_the_admin_session_expires(client, pin):
+def test_an_unknown_export_is_a_404_with_a_reason(client, pin):
     login(client, pin)
-    with client.session_transaction() as session:
-        session["admin_until"] = time.time() - 1
-    assert client.get("/admin/export.jsonl").status_code == 403
+    response = client.get("/admin/export.xml")
+    assert response.status_code == 404 and "export.jsonl or export.csv" in response.get_data(as_text=True)
+
+
+# ---- sessions live on the server (issue 13: logout, `admin reset-pin`)
+
+def test_logging_out_ends_the_session_for_every_copy_of_the_cookie(client, app, pin):
+    login(client, pin, PHONE)
+    assert is_admin(client)
+    copied = client.get_cookie("session").value
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    assert is_admin(thief), "the copy works while the admin is logged in"
+    client.post("/admin/logout", data={"csrf": csrf(client, "/admin")})
+    assert not is_admin(client)
+    assert not is_admin(thief), "logged out: the copied cookie is worth nothing"
+    assert "Logged out" in client.get("/admin").get_data(as_text=True)
+
+
+def test_reset_pin_in_another_process_logs_every_admin_out_of_a_running_kit(client, app, kit, pin):
+    login(client, pin, PHONE)
+    other = app.test_client()
+    login(other, pin, PHONE)
+    assert is_admin(client) and is_admin(other)
+    subprocess.run([sys.executable, "-c", "import sys; from device.admin import AdminPin; "
+                    "AdminPin(sys.argv[1]).reset()", str(kit.config.data_dir)], cwd=ROOT, check=True, timeout=30)
+    assert not is_admin(client) and not is_admin(other)
+    assert "Log in" in client.get("/admin").get_data(as_text=True)
+    assert login(client, pin, PHONE).status_code == 303 and not is_admin(client), "the old PIN is no more"
+
+
+def test_a_new_pin_made_by_this_process_ends_the_sessions_too(client, kit, pin):
+    login(client, pin)
+    kit.admin.reset()
+    assert not is_admin(client)
+
+
+def test_the_admin_session_expires(client, pin, clock):
+    login(client, pin)
+    clock.now += 14 * 60
+    assert is_admin(client)
+    clock.now += 60 + 1
+    assert not is_admin(client)
+
+
+# ---- guessing the PIN (issue 13)
+
+def test_sixty_guesses_sent_at_once_from_one_address_check_at_most_five(app, kit, pin, monkeypatch):
+    counted = Counted(kit.admin.verify, delay_s=0.05)      # the hash takes 30-400 ms: wide open to a race
+    monkeypatch.setattr(kit.admin, "verify", counted)
+    clients = [app.test_client() for _ in range(60)]
+    tokens = [csrf(c, "/admin") for c in clients]
+    start, statuses = threading.Barrier(60), []
+
+    def guess(c, token):
+        start.wait()
+        statuses.append(c.post("/admin/login", data={"pin": wrong(pin), "csrf": token}, environ_base=PHONE).status_code)
+
+    threads = [threading.Thread(target=guess, args=pair) for pair in zip(clients, tokens, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(statuses) == 60
+    assert counted.calls == 5, f"{counted.calls} of 60 guesses sent at once were checked (the limit is 5)"
+    assert statuses.count(303) == 5 and statuses.count(429) == 55
+
+
+def guesses_checked(client, kit, clock, addresses, *, minutes: float, every_s: float) -> int:
+    """PINs hashed while one guess is sent every *every_s* (simulated) seconds, each from addresses(n)."""
+    counted = Counted(lambda pin: False)
+    kit.admin.verify = counted
+    token = csrf(client, "/admin")
+    sent, end = 0, clock.now + minutes * 60
+    while clock.now < end:
+        response = client.post("/admin/login", data={"pin": "000000", "csrf": token},
+                               environ_base={"REMOTE_ADDR": addresses(sent)})
+        assert response.status_code in (303, 429)
+        sent += 1
+        clock.now += every_s
+    del kit.admin.verify
+    return counted.calls
+
+
+def many(prefix: str):
+    return lambda n: f"{prefix}.{n // 256 % 256}.{n % 256}"
+
+
+def test_guesses_are_paced_per_address_and_for_the_whole_kit(client, kit, pin, clock):
+    """One address: 5, then after 1, 2, 4, 8, 16 ... minutes. Every address together: 30, then one a minute."""
+    one = guesses_checked(client, kit, clock, lambda n: "192.168.4.20", minutes=60, every_s=5)
+    assert one == 10, f"one address, an hour: {one} checked"           # 5 + at 1, 3, 7, 15 and 31 minutes
+    first = guesses_checked(client, kit, clock, many("10.1"), minutes=1, every_s=0.25)
+    assert first <= 30 + 1, f"240 addresses, a minute: {first} checked"
+    hour = guesses_checked(client, kit, clock, many("10.2"), minutes=60, every_s=0.5)
+    assert hour <= 60 + 1, f"7,200 addresses, the next hour: {hour} checked (10^6 PINs: ~1.9 years)"
+
+
+def test_a_lockout_expires_and_an_address_is_forgotten_a_day_after_its_last_wrong_pin(client, kit, pin, clock):
+    for _ in range(5):
+        assert login(client, wrong(pin), PHONE).status_code == 303
+    assert login(client, pin, PHONE).status_code == 429
+    clock.now += 61
+    assert login(client, wrong(pin), PHONE).status_code == 303, "the minute is over: one more try"
+    assert login(client, wrong(pin), PHONE).status_code == 429, "then two minutes"
+    clock.now += 24 * 3600
+    for _ in range(5):
+        assert login(client, wrong(pin), PHONE).status_code == 303, "a day later, forgotten: five tries again"
+    clock.now += 24 * 3600
+    assert login(client, pin, PHONE).status_code == 303 and is_admin(client)
+
+
+def test_the_devices_own_screen_is_never_locked_out(client, kit, pin, monkeypatch):
+    monkeypatch.setattr(kit.admin, "verify", Counted(lambda p: p == pin))
+    for address in ("127.0.0.1", "::1"):
+        for _ in range(6):
+            assert login(client, wrong(pin), {"REMOTE_ADDR": address}).status_code == 303, address
+        assert login(client, pin, {"REMOTE_ADDR": address}).status_code == 303 and is_admin(client), address
+        client.post("/admin/logout", data={"csrf": csrf(client, "/admin")})
+    for n in range(40):         # now the whole kit is locked out, and this phone too
+        login(client, wrong(pin), {"REMOTE_ADDR": f"192.168.4.{n + 2}"})
+    assert login(client, pin, PHONE).status_code == 429
+    assert login(client, pin, DEVICE).status_code == 303 and is_admin(client), "the device's screen still gets in"
+
+
+def test_a_phone_with_many_ipv6_addresses_counts_as_one(client, app, kit, pin, monkeypatch):
+    monkeypatch.setattr(kit.admin, "verify", Counted(lambda p: False))
+    for n in range(5):
+        assert login(client, wrong(pin), {"REMOTE_ADDR": f"fd00:1:2:3::{n + 1:x}"}).status_code == 303
+    assert login(client, wrong(pin), {"REMOTE_ADDR": "fd00:1:2:3:ffff::9"}).status_code == 429
+    assert login(client, wrong(pin), {"REMOTE_ADDR": "fd00:1:2:4::1"}).status_code == 303, "another /64"
+
+
+@pytest.mark.parametrize(("lang", "says"), [("en", "Too many wrong PINs from this device: try again in"),
+                                            ("sr", "Previše pogrešnih PIN-ova sa ovog uređaja: pokušajte ponovo za")])
+def test_the_sixth_wrong_pin_gets_the_admin_page_saying_why_and_when_in_the_visitors_language(client, pin, lang, says):
+    for _ in range(5):
+        login(client, wrong(pin), PHONE, lang)
+    response = login(client, pin, PHONE, lang)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 429 and says in page
+    seconds = int(re.search(r"(\d+) s \(", page).group(1))
+    assert 55 <= seconds <= 60 and response.headers["Retry-After"] == str(seconds)
+    assert 'name="pin"' in page and f'<html lang="{lang}">' in page, "the admin page itself, with its form"
+    assert says in client.get("/admin", environ_base=PHONE).get_data(as_text=True), "and it says so until then"
+
+
+def test_when_the_whole_kit_is_locked_the_page_says_so(client, app, kit, pin, monkeypatch):
+    monkeypatch.setattr(kit.admin, "verify", Counted(lambda p: False))
+    for n in range(30):
+        login(client, wrong(pin), {"REMOTE_ADDR": f"10.0.0.{n + 1}"})
+    response = login(client, pin, {"REMOTE_ADDR": "10.0.1.1"}, "sr")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 429 and "Na ovom uređaju je isprobano previše pogrešnih PIN-ova" in page
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+
+
+def test_a_kit_without_a_readable_pin_says_how_to_make_one(client, kit, pin):
+    kit.admin.path.write_text("{not json")
+    response = login(client, pin, PHONE)
+    assert response.status_code == 503 and "admin reset-pin" in response.get_data(as_text=True)
+
+
+# ---- the PIN is never on a public screen (issue 13)
+
+def test_the_kiosk_page_never_holds_the_pin_even_on_the_device(client, kit, pin):
+    for environ in (DEVICE, PHONE):
+        assert not has(client.get("/kiosk", environ_base=environ), pin)
+    assert "Admin PIN set" in client.get("/kiosk", environ_base=DEVICE).get_data(as_text=True)
+    assert "Admin PIN" not in client.get("/kiosk", environ_base=PHONE).get_data(as_text=True)
+    assert client.get("/kiosk/pin", environ_base=DEVICE).get_json() == {"state": "hidden"}
+    answer = client.get("/kiosk/pin", environ_base=PHONE)
+    assert answer.status_code == 403 and "own screen" in answer.get_data(as_text=True)
+
+
+def test_the_button_shows_the_pin_on_the_devices_own_screen_for_ten_seconds(client, kit, pin):
+    clock = Clock()
+    kit.pin_display.clock = clock
+    kit.sensors.pin_after_s = 0.1
+    button, pin_in = kit.sensors.devices["button"], kit._stimuli.button_pin
+    pin_in.drive_low()
+    assert eventually(lambda: (button.active_time or 0) > 0.2)     # held past the PIN's second, short of forgetting
+    pin_in.drive_high()
+    assert eventually(lambda: client.get("/kiosk/pin", environ_base=DEVICE).get_json()["state"] == "shown")
+    shown = client.get("/kiosk/pin", environ_base=DEVICE)
+    assert shown.get_json() == {"state": "shown", "pin": pin, "left_s": 10.0}
+    assert shown.headers["Cache-Control"] == "no-store"
+    assert client.get("/kiosk/pin", environ_base=PHONE).status_code == 403, "never to a phone"
+    assert not has(client.get("/kiosk", environ_base=DEVICE), pin), "nor in the page: only /kiosk/pin has it"
+    assert kit.screen.view == "live" and kit.forgetting.last is None, "only the PIN: no toggle, nothing forgotten"
+    clock.now += 10
+    assert client.get("/kiosk/pin", environ_base=DEVICE).get_json() == {"state": "hidden"}
+
+
+def test_a_pin_made_by_reset_pin_is_never_shown_on_the_kiosk(client, kit, pin):
+    kit.pin_display.show()
+    assert client.get("/kiosk/pin", environ_base=DEVICE).get_json()["pin"] == pin
+    new = AdminPin(kit.config.data_dir).reset()         # `awareness-kit admin reset-pin`, printed by that command
+    answer = client.get("/kiosk/pin", environ_base=DEVICE)
+    assert answer.get_json()["state"] == "unknown" and not has(answer, new)
+    assert not has(answer, pin), "nor the old one, which no longer works"
+    assert not has(client.get("/kiosk", environ_base=DEVICE), new)

@@ -1,11 +1,15 @@
 """The kiosk: the exhibition screen at 1920x1080, readable from 3 m, with QR codes to join and to open
-the dashboard; the admin PIN hint appears only on the device's own screen."""
+the dashboard.
+
+The kiosk faces visitors, so the admin PIN is never in its page: the page asks /kiosk/pin, which answers only the
+device's own screen, and gives the PIN only for the few seconds after a person at the device asked for it with
+the button (device/services/pin_display.py)."""
 
 from __future__ import annotations
 
 import io
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 
 from device.network import lan_address
 from web.clients import is_local
@@ -56,8 +60,18 @@ def kiosk():
     local = is_local()
     return render_template("kiosk.html", status=current_app.extensions["live"].status(), url=dashboard_url(),
                            wifi=kit.config.kiosk.wifi_ssid,
-                           pin=kit.admin.shown if local else None, pin_created=kit.admin.created if local else None,
+                           pin_created=kit.admin.created if local else None,
                            local=local, retention_h=kit.config.store.retention_h)
+
+
+@bp.get("/pin")
+def pin():
+    """The admin PIN for the device's own screen: {"state": "hidden"} except just after the button asked for it."""
+    if not is_local():
+        abort(403, "the admin PIN is shown only on the device's own screen")
+    response = jsonify(current_app.extensions["kit"].pin_display.now())
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/url.svg")
