@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from device.errors import ConfigError
+from device.exhibition.settings import MqttConfig, SimConfig
 from device.notice.operator import NoticeConfig
 from device.observations import KINDS
 
@@ -194,12 +195,6 @@ class StoreConfig:
 
 
 @dataclass(frozen=True)
-class SimConfig:
-    seed: int = setting(1, "Seed of the simulated scene: the same seed plays the same visitors.", min=0,
-                        max=2**31 - 1)
-
-
-@dataclass(frozen=True)
 class KioskConfig:
     wifi_ssid: str = setting("", "Name of the Wi-Fi network phones should join (empty: no Wi-Fi QR code).")
     wifi_password: str = setting("", "Its WPA password, put in the kiosk's QR code (empty for an open network).")
@@ -217,6 +212,7 @@ class Config:
     sim: SimConfig = field(default_factory=SimConfig)
     kiosk: KioskConfig = field(default_factory=KioskConfig)
     notice: NoticeConfig = field(default_factory=NoticeConfig)
+    mqtt: MqttConfig = field(default_factory=MqttConfig)
 
     @property
     def data_dir(self) -> Path:

@@ -1,7 +1,8 @@
 """The simulated scene: visitors walk in, stop, look at the camera, talk and leave, forever.
 
-It is a pure function of (seed, time), so the simulated camera, microphone and sensors that read it stay
-in step, and a seed replays the same visitors::
+It is a pure function of (seed, time, room), so the simulated camera, microphone and sensors that read it
+stay in step, a seed replays the same visitors, and in a simulated exhibition the same visitors walk through
+every room in order (device/scene_rooms.py)::
 
     scene = Scene(seed=1)
     image = scene.render(12.0)          # 640x480 BGR frame at t = 12 s
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from device.scene_media import clap, face_bank, footsteps, paste, resized_face, voice  # noqa: F401 (face_bank: public here too)
+from device.scene_rooms import ROOM_SHIFT_S, in_room
 
 WIDTH, HEIGHT = 640, 480
 ROOM_DEPTH_M = 3.5          # where the back wall is, for the distance sensor
@@ -136,11 +138,13 @@ def _appearance(seed: int, number: int) -> tuple[int, tuple[int, int, int], floa
     return int(rng.integers(0, len(face_bank()))), shirt, float(rng.uniform(95, 230))  # type: ignore[return-value]
 
 
-def _visitor(seed: int, number: int, enter: float, earlier: list[Visitor]) -> tuple[Visitor, float]:
+def _visitor(seed: int, number: int, enter: float, earlier: list[Visitor],
+             away_s: float = 0.0) -> tuple[Visitor, float]:
     """Script visit *number*, entering at *enter*; also return the gap before the next one enters.
 
     About one visit in three is someone who came before, gone for at least a few seconds, looking and
-    sounding the same (for re-identification); *earlier* is every visit scripted so far."""
+    sounding the same (for re-identification); *earlier* is every visit scripted so far; *away_s*: how much
+    later they leave the exhibition's last room."""
     rng = np.random.default_rng([seed, number])
     stand = rng.uniform(8.0, 16.0)
     arrive = enter + WALK_S
@@ -150,7 +154,7 @@ def _visitor(seed: int, number: int, enter: float, earlier: list[Visitor]) -> tu
     talk_end = min(talk_start + rng.uniform(2.0, 5.0), look_end)
     person, (face, shirt, pitch) = number, _appearance(seed, number)
     last_visits = {v.person: v for v in earlier}
-    gone = [v for v in last_visits.values() if v.exit < enter - 3.0 and v.exit > enter - 300]
+    gone = [v for v in last_visits.values() if v.exit + away_s < enter - 3.0 and v.exit > enter - 300]
     if gone and rng.random() < RETURN_CHANCE:
         back = gone[int(rng.integers(0, len(gone)))]
         person, face, shirt, pitch = back.person, back.face, back.shirt, back.pitch_hz
@@ -172,9 +176,13 @@ class Scene:
 
     LONGEST_VISIT_S = 2 * WALK_S + 16.0
 
-    def __init__(self, seed: int = 1, *, first_entry_s: float = 0.5) -> None:
+    def __init__(self, seed: int = 1, *, first_entry_s: float = 0.5, room: int = 0, rooms: int = 1) -> None:
+        """*room*: which of the *rooms* of a simulated exhibition this is (device/scene_rooms.py); 0 is the first."""
         self.seed = seed
-        self._visitors: list[Visitor] = []
+        self.room = room
+        self._away_s = (rooms - 1) * ROOM_SHIFT_S       # a visitor comes back only after the last room
+        self._script: list[Visitor] = []          # the visits as the first room plays them
+        self._visitors: list[Visitor] = []        # the same visits in this room
         self._enters: list[float] = []
         self._next_enter = first_entry_s
         self._background = self._draw_background()
@@ -184,8 +192,11 @@ class Scene:
     # ---- the script
     def visitors_between(self, start: float, end: float) -> list[Visitor]:
         """Visitors present at some moment in [start, end)."""
-        while self._next_enter < end:
-            visitor, gap = _visitor(self.seed, len(self._visitors) + 1, self._next_enter, self._visitors[-40:])
+        while self._next_enter + self.room * ROOM_SHIFT_S < end:
+            visitor, gap = _visitor(self.seed, len(self._script) + 1, self._next_enter, self._script[-40:],
+                                    self._away_s)
+            self._script.append(visitor)
+            visitor = in_room(visitor, self.seed, self.room, WALK_S)
             self._visitors.append(visitor)
             self._enters.append(visitor.enter)
             self._next_enter += gap
