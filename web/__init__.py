@@ -92,8 +92,9 @@ def create_app(kit: Any, test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(you.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(kiosk.bp)
-    from web.views import notice
+    from web.views import exhibition, notice
     app.register_blueprint(notice.bp)
+    app.register_blueprint(exhibition.bp)
 
     @app.get("/healthz")
     def _healthz() -> Response:
