@@ -215,5 +215,6 @@ class Exhibition(Erasing):
                 "since": link["since"], "error": link["error"], "share_signatures": self.config.share_signatures,
                 "home_assistant": self.config.home_assistant,
                 "kits_known": len(kits), "kits_online": sum(e["online"] for e in kits.values()),
-                "sent": link.get("sent", 0), "received": link.get("received", 0), "dropped": self.dropped,
+                "connects": link.get("connects", 0), "sent": link.get("sent", 0),
+                "received": link.get("received", 0), "dropped": self.dropped,
                 "pending_commands": len(self.commands.pending()) if self.commands else 0}
