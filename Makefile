@@ -7,8 +7,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the test suite uses: a real browser, PortAudio for sounddevice, fonts for screenshots,
 # PulseAudio for a virtual microphone, flite to speak test sentences into it, systemd-analyze for the units,
-# shellcheck for the install script.
-TEST_DEBS := chromium libportaudio2 fonts-dejavu-core pulseaudio pulseaudio-utils libasound2-plugins flite systemd shellcheck
+# shellcheck for the install script, Mosquitto for the exhibition's broker (the tests start their own on a free port).
+TEST_DEBS := chromium libportaudio2 fonts-dejavu-core pulseaudio pulseaudio-utils libasound2-plugins flite systemd shellcheck \
+	mosquitto
 ARGS ?=
 
 .PHONY: run test lint bench clean

@@ -134,4 +134,6 @@ def service() -> Result:
 
 
 def run_checks(config: Config) -> list[Result]:
-    return [camera(config), microphone(config), *sensors(config), disk(config), temperature(), clock(), service()]
+    from device.exhibition.check import broker
+    return [camera(config), microphone(config), *sensors(config), disk(config), temperature(), clock(), service(),
+            broker(config)]

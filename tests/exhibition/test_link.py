@@ -134,3 +134,16 @@ def test_the_kits_name_comes_from_the_config_the_url_or_the_host():
     assert load_config(environ={"AWARENESS_KIT_MQTT_URL": "mqtt://cafe:x@h",
                                 "AWARENESS_KIT_MQTT_KIT_NAME": "hall"}).mqtt.name() == "hall"
     assert load_config().mqtt.name()
+
+
+def test_check_says_whether_the_broker_takes_this_kit(mosquitto, tmp_path):
+    from device.exhibition.check import broker
+
+    assert broker(load_config()).state == "SKIP"
+    good = broker(exhibition_config(tmp_path, "hall", mosquitto.url("hall")))
+    assert good.state == "OK" and "hall:***@" in good.detail and mosquitto.passwords["hall"] not in good.detail
+    wrong = broker(exhibition_config(tmp_path, "hall", mosquitto.url("hall", "not-it")))
+    assert wrong.state == "PROBLEM" and "refused" in wrong.detail and "not-it" not in wrong.detail
+    mosquitto.kill()
+    gone = broker(exhibition_config(tmp_path, "hall", mosquitto.url("hall")))
+    assert gone.state == "PROBLEM" and "cannot reach" in gone.detail
