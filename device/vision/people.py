@@ -74,7 +74,7 @@ class PeopleDetector:
         detector.heat                              # float32 map (0-255) of where people have been
     """
 
-    def __init__(self, *, min_area: float = 0.0012, threshold: int = 24, learn: float = 0.02,
+    def __init__(self, *, min_area: float = 0.0006, threshold: int = 24, learn: float = 0.02,
                  absorb_after: int = 15 * 120) -> None:
         self.min_area = min_area
         self.threshold = threshold
@@ -186,7 +186,10 @@ class PeopleDetector:
             return [box] if ratio >= 0.9 else self._split(box, mask, h)
         if h < 0.35 * tall and not edge:
             return []                   # a bag, a dog, a flicker: too small for a person standing there
-        if w <= 1.8 * WIDTH_OF_HEIGHT * max(tall, h):
+        if w <= 1.4 * WIDTH_OF_HEIGHT * max(tall, h):
+            if h > 1.5 * tall:          # one behind another: the one further back stands out above
+                front = (x, y + h - int(tall), w, int(tall))
+                return [(x, y, w, h - int(tall * 0.6)), front]
             return [box]
         if ratio < 0.45 and h < 0.8 * tall:
             self.vehicles.append(box)   # long and low: a vehicle, not people

@@ -173,10 +173,13 @@ class VisionAnalyzer:
         return self.latest
 
     def _in_view(self, now: float) -> list[Track]:
-        """Visible people, and those hidden in a group's shape for a moment, as many as the shape can hold
-        (about one person per 0.4 of its height across)."""
+        """Visible people (those not yet numbered too), and those hidden in a group's shape for a moment, as
+        many as the shape can hold (about one person per 0.4 of its height across)."""
         tracks = self.tracker.active       # type: ignore[union-attr]
-        shown = [t for t in tracks if t.visible]
+        # Someone seen in a few frames is counted at once, though given a number only once they have stayed.
+        shown = [t for t in tracks if t.visible] + [t for t in self.tracker.tentative  # type: ignore[union-attr]
+                                                    if t.visible and t.hits >= self.tracker.confirm_hits
+                                                    and t.last_seen == now]
         room: dict[Box, int] = {}
         for t in tracks:
             if t.occluded_since is None or now - t.occluded_since > HIDDEN_COUNTED_S:

@@ -27,6 +27,8 @@ from device.vision.motion import Box
 logger = logging.getLogger(__name__)
 
 READ_EVERY_S = 0.1          # while a vehicle moves and its plate is not yet agreed
+NEAR = 0.2                  # share of the picture's width a vehicle must span before its plate is looked at
+MAX_TRIES = 20              # looks at one vehicle's plate at most (then it is left alone until it has gone)
 LONG = 6                    # characters: a reading this long is a whole plate, not one of its lines
 FORGET_AFTER_S = 2.0        # no vehicle for this long: the next one is another car
 
@@ -136,6 +138,7 @@ class PlateWatch:
         self._agreed = False
         self._told: str | None = None
         self._short: str | None = None
+        self._tries = 0
         self._last_try = -1e9
         self._last_vehicle = -1e9
         self._boxes: list[Box] = []
@@ -147,15 +150,17 @@ class PlateWatch:
                 short = self._best[self._short]                  # a short reading is all there was
             self._votes.clear()
             self._best.clear()
-            self._agreed, self._boxes, self._told, self._short = False, [], None, None
+            self._agreed, self._boxes, self._told, self._short, self._tries = False, [], None, None, 0
         if not vehicles:
             return self._boxes, short
         self._last_vehicle = now
-        if self._agreed or now - self._last_try < READ_EVERY_S:
-            return self._boxes, short
-        self._last_try = now
         height, width = image.shape[:2]
-        region = expand(union(vehicles), 0.1, (width, height))
+        near = [v for v in vehicles if v[2] >= NEAR * width]      # a far car's plate is a few pixels
+        if (self._agreed or not near or self._tries >= MAX_TRIES or now - self._last_try < READ_EVERY_S):
+            return self._boxes, short
+        self._tries += 1
+        self._last_try = now
+        region = expand(union(near), 0.1, (width, height))
         if self.reader is None:
             x, y, w, h = region
             grey = cv2.cvtColor(image[y:y + h, x:x + w], cv2.COLOR_BGR2GRAY)

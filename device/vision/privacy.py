@@ -62,7 +62,7 @@ def render_view(image: np.ndarray, detections: Detections, *, blur: bool, blocks
             cv2.polylines(view, [np.array(person.trail, np.int32)], False, TRACK_COLOUR, 2)
         x, y, w, h = person.box
         cv2.rectangle(view, (x, y), (x + w, y + h), TRACK_COLOUR, 2)
-        text = f"#{person.id} {person.dwell_s:.0f}s"
+        text = f"#{person.id} {person.dwell_s:.0f}s" if person.id else "new"
         if person.reid:
             text += f" seen before ({person.reid[1]:.0%})"
         _label(view, text, x, y - 4, TRACK_COLOUR)

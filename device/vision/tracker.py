@@ -19,15 +19,27 @@ import numpy as np
 
 from device.vision.motion import Box
 from device.vision.signature import clothes_histogram
-from device.vision.tracks import Seen, Track, TrackEvent, _closeness, _inside, alike, associate, centre, iou, revive
+from device.vision.tracks import (
+    Seen,
+    Track,
+    TrackEvent,
+    _closeness,
+    _inside,
+    adopt,
+    alike,
+    associate,
+    centre,
+    iou,
+    revive,
+)
 
 __all__ = ["Seen", "Track", "TrackEvent", "Tracker", "centre", "iou"]
 
 
 class Tracker:
-    def __init__(self, *, line_x: int, width: int, lost_after_s: float = 3.0, left_after_s: float = 0.4,
+    def __init__(self, *, line_x: int, width: int, lost_after_s: float = 3.0, left_after_s: float = 0.3,
                  reid_window_s: float = 24 * 3600, reid_threshold: float = 0.75, gallery_size: int = 200,
-                 confirm_hits: int = 3, confirm_s: float = 0.3) -> None:
+                 confirm_hits: int = 3, confirm_s: float = 1.0) -> None:
         self.line_x = line_x
         self.width = width
         self.lost_after_s = lost_after_s          # unseen this long in the middle of the picture: gone
@@ -112,14 +124,16 @@ class Tracker:
 
     def _reclaim(self, box: Box, hist: np.ndarray | None, taken: set[int]) -> Track | None:
         """A track not yet matched this frame (hidden, just lost, or part of a shape that has split) near
-        *box*, whose clothes look the same: they stepped out again."""
-        best, best_score = None, 0.6
+        *box*, whose clothes look the same: they stepped out again. Someone hidden in a group's shape who
+        steps out of it needs to look only a little alike (small figures' colours are few pixels)."""
+        best, best_score = None, 0.0
         for track in self.active:
             if id(track) in taken:
                 continue
             if abs(centre(track.box)[0] - centre(box)[0]) > 1.5 * max(track.box[2], box[2]):
                 continue
-            score = alike(track, hist)
+            stepped_out = track.occluded_since is not None and _inside(box, track.box)
+            score = alike(track, hist) - (0.3 if stepped_out else 0.6)
             if score > best_score:
                 best, best_score = track, score
         return best
@@ -139,6 +153,10 @@ class Tracker:
         track.hits += 1
         track.trail.append((ts, x, y))
         if not track.confirmed and track.hits >= self.confirm_hits and ts - track.first_seen >= self.confirm_s:
+            self.tentative.remove(track)
+            lost = adopt(self.active, track, ts)
+            if lost is not None:          # someone followed, missed a moment where this shape was: them
+                return
             earlier = revive(self.gallery, self.active, track, ts)
             if earlier is not None:       # the same person, lost a moment ago: their ID, not a new one
                 track.id, track.first_seen, track.signature = earlier.id, earlier.first_seen, earlier.signature
@@ -146,19 +164,17 @@ class Tracker:
             else:
                 track.id = self._next
                 self._next += 1
-            self.tentative.remove(track)
             self.active.append(track)
             events.append(TrackEvent("start", track, {}))
         side = -1 if x < self.line_x else 1
-        if side != track.side:
+        if side != track.side and track.confirmed:     # a newcomer's side is the one they were first seen on
             track.side = side
-            if track.confirmed:
-                direction = "in" if side > 0 else "out"
-                if direction == "in":
-                    self.count_in += 1
-                else:
-                    self.count_out += 1
-                events.append(TrackEvent("cross", track, {"direction": direction}))
+            direction = "in" if side > 0 else "out"
+            if direction == "in":
+                self.count_in += 1
+            else:
+                self.count_out += 1
+            events.append(TrackEvent("cross", track, {"direction": direction}))
 
     def refresh_clothes(self, track: Track, image: np.ndarray) -> None:
         """Blend a new look at their clothes into the signature (people turn, light changes)."""

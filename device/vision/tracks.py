@@ -15,6 +15,7 @@ import numpy as np
 from device.vision.motion import Box
 from device.vision.signature import Signature
 
+SMALL = 60              # pixels tall: a smaller figure's clothing colours are too few pixels to tell people by
 REVIVE_S = 6.0          # a track that ended this recently may be taken up again by a newcomer where it was
 
 
@@ -138,8 +139,8 @@ def _closeness(a: Box, b: Box, unseen_s: float) -> float:
     """1 where the centres coincide, down to 0 at about a body's width (more for a track unseen a while)."""
     (ax, ay), (bx, by) = centre(a), centre(b)
     reach = 1.0 + min(2.0, max(0.0, unseen_s))
-    dx = abs(ax - bx) / (0.8 * reach * max(a[2], b[2], 1))
-    dy = abs(ay - by) / (0.5 * reach * max(a[3], b[3], 1))
+    dx = abs(ax - bx) / (0.8 * reach * max(a[2], b[2], 12))
+    dy = abs(ay - by) / (0.5 * reach * max(a[3], b[3], 12))
     return max(0.0, 1.0 - max(dx, dy))
 
 
@@ -154,8 +155,8 @@ def associate(tracks: list[Track], boxes: list[Box], hists: list[np.ndarray | No
             if overlap < 0.05 and near <= 0.0:
                 continue
             same = alike(track, hists[j])
-            if same < 0.25 and overlap < 0.5:
-                continue          # close by, but dressed differently: someone else
+            if same < 0.25 and overlap < 0.5 and min(box[3], track.box[3]) >= SMALL:
+                continue          # close by, but dressed differently: someone else (small figures: too few pixels)
             size = min(box[2] * box[3], track.box[2] * track.box[3]) / max(1, box[2] * box[3],
                                                                           track.box[2] * track.box[3])
             pairs.append((overlap + 0.6 * near + 0.5 * same + 0.3 * size + 0.3 * track.confirmed, i, j))
@@ -183,4 +184,23 @@ def revive(gallery: deque[Track], active: list[Track], track: Track, ts: float) 
             best, best_score = old, near + same
     if best is not None:
         gallery.remove(best)
+    return best
+
+
+def adopt(active: list[Track], track: Track, ts: float) -> Track | None:
+    """A followed person not seen this frame (missed, or hidden) near where the new shape *track* is: the
+    shape is them, found again. They take its place and trail; returns them, or None."""
+    best, best_score = None, 0.0
+    for old in active:
+        if old.visible:
+            continue
+        near = _closeness(old.predicted(ts), track.box, ts - old.last_seen)
+        score = near + alike(old, track.signature.clothes)
+        if near > 0.0 and score > best_score:
+            best, best_score = old, score
+    if best is not None:
+        best.trail_box, best.box, best.last_seen = best.box, track.box, ts
+        best.missed_since = best.occluded_since = None
+        best.trail.extend(track.trail)
+        best.hits += track.hits
     return best
