@@ -35,12 +35,14 @@ def track_of(room: int, visitor) -> str:
     return f"track:{100 * (room + 1) + visitor.number}"
 
 
-def play(kit, room: int, numbers: list[int], *, base: float | None = None, seed: int = 1) -> dict[int, str]:
-    """Publish on *kit*'s hub the visits *numbers* as room *room* sees them; returns visitor number -> track."""
-    scene = Scene(seed, room=room, rooms=3)
+def play(kit, room: int, numbers: list[int], *, base: float | None = None, seed: int = 1,
+         rooms: int = 3, stamp: dict | None = None) -> dict[int, str]:
+    """Publish on *kit*'s hub the visits *numbers* as room *room* sees them; returns visitor number -> track.
+    *stamp*: gets, for each track, when its "left" observation was published (time.time())."""
+    scene = Scene(seed, room=room, rooms=rooms)
     base = time.time() - 300 if base is None else base
     tracks = {}
-    for visitor in scene.visitors_between(0, 400):
+    for visitor in scene.visitors_between(0, 400 + 16 * max(numbers)):
         if visitor.number not in numbers:
             continue
         subject = track_of(room, visitor)
@@ -48,7 +50,10 @@ def play(kit, room: int, numbers: list[int], *, base: float | None = None, seed:
         ident = int(subject.split(":")[1])
         kit.observations.publish(Observation(base + visitor.arrive, "camera", "person", subject, {
             "id": ident, "box": [0, 0, 10, 10], "dwell_s": 0.0, "state": "new"}, 0.6))
-        kit.observations.publish(Observation(base + visitor.leave, "camera", "person", subject, {
+        left = Observation(base + visitor.leave, "camera", "person", subject, {
             "id": ident, "box": [0, 0, 10, 10], "dwell_s": round(visitor.leave - visitor.arrive, 1), "state": "left",
-            "signature": signature_json(signature(scene, visitor))}, 0.6))
+            "signature": signature_json(signature(scene, visitor))}, 0.6)
+        if stamp is not None:
+            stamp[subject] = time.time()
+        kit.observations.publish(left)
     return tracks
