@@ -180,7 +180,7 @@ def measure(path: Path, truth: dict, *, fast: bool) -> dict:
     distinct = truth.get("distinct_people", truth.get("distinct_people_estimate"))
     subjects = {o.subject for o in published if o.kind == "person" and o.subject}
     out["ids"] = {"people": distinct, "ids": len(subjects),
-                  "shown": len({p.id for d in recorder.seen.values() for p in d.people})}
+                  "shown": len({p.id for d in recorder.seen.values() for p in d.people if p.id})}
     frontal = truth.get("seconds_with_clear_frontal_face")
     if isinstance(frontal, list) and frontal:
         out["faces"] = {"seconds": len(frontal), "found": sum(any(d.faces for d in by_second.get(k, []))

@@ -47,8 +47,8 @@ class FaceFinder:
 
     def head(self, image: np.ndarray, roi: Box) -> list[Face]:
         """Faces in one head region, searched at the picture's own resolution."""
-        if self.model is not None:
-            return self.model.detect(image, roi, canvas=128)
+        if self.model is not None:       # a small head enlarged: only clear, not-too-tiny faces
+            return [f for f in self.model.detect(image, roi, canvas=128) if f.box[3] >= 10 and f.score >= 0.6]
         x, y = max(0, roi[0]), max(0, roi[1])
         grey = cv2.cvtColor(image[y:roi[1] + roi[3], x:roi[0] + roi[2]], cv2.COLOR_BGR2GRAY)
         smallest = max(12, round(self.min_size * image.shape[1] / SCAN_WIDTH))

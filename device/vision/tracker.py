@@ -37,7 +37,7 @@ __all__ = ["Seen", "Track", "TrackEvent", "Tracker", "centre", "iou"]
 
 
 class Tracker:
-    def __init__(self, *, line_x: int, width: int, lost_after_s: float = 3.0, left_after_s: float = 0.3,
+    def __init__(self, *, line_x: int, width: int, lost_after_s: float = 8.0, left_after_s: float = 0.3,
                  reid_window_s: float = 24 * 3600, reid_threshold: float = 0.75, gallery_size: int = 200,
                  confirm_hits: int = 3, confirm_s: float = 1.0) -> None:
         self.line_x = line_x

@@ -16,7 +16,7 @@ from device.vision.motion import Box
 from device.vision.signature import Signature
 
 SMALL = 60              # pixels tall: a smaller figure's clothing colours are too few pixels to tell people by
-REVIVE_S = 6.0          # a track that ended this recently may be taken up again by a newcomer where it was
+REVIVE_S = 10.0          # a track that ended this recently may be taken up again by a newcomer where it was
 
 
 def iou(a: Box, b: Box) -> float:

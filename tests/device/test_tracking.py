@@ -141,7 +141,46 @@ def test_forgetting_while_frames_are_analysed_neither_raises_nor_corrupts():
         done.set()
         thread.join(10)
     assert not errors, f"the vision thread failed: {errors[0]!r}"
-    assert tracker.started >= 200, "frames were analysed meanwhile"
+    assert rounds[0] >= 200, "frames were analysed meanwhile"
     gallery = list(tracker.gallery)
     assert len(gallery) <= 200 and all(not t.visible for t in gallery), "only ended tracks are remembered"
     assert tracker.forget_all() == len(gallery) and not tracker.gallery
+
+
+def test_a_flicker_is_not_given_a_number_but_someone_who_stays_is():
+    tracker = Tracker(line_x=320, width=640)
+    events = tracker.update(0.0, boxes(200), room((200, RED)))
+    events += tracker.update(0.1, [], room())
+    events += tracker.update(0.6, [], room())
+    assert not events and not tracker.active and tracker.started == 0, "a shape seen once is nobody"
+    for step in range(12):
+        events += tracker.update(1.0 + step / 10, boxes(200 + step), room((200 + step, RED)))
+    assert [e.kind for e in events] == ["start"] and [t.id for t in tracker.active] == [1]
+
+
+def test_someone_missed_for_a_moment_keeps_their_number():
+    tracker = Tracker(line_x=320, width=640)
+    for step in range(15):                                  # walking right, 10 px a frame
+        tracker.update(step / 10, boxes(100 + 10 * step), room((100 + 10 * step, RED)))
+    for step in range(15, 25):                              # lost for a second (behind a pillar)
+        tracker.update(step / 10, [], room())
+    for step in range(25, 40):                              # seen again further on
+        tracker.update(step / 10, boxes(100 + 10 * step), room((100 + 10 * step, RED)))
+    assert [t.id for t in tracker.active] == [1] and tracker.started == 1
+
+
+def test_a_face_embedding_recognises_someone_in_other_clothes():
+    tracker = Tracker(line_x=320, width=640, lost_after_s=0.5, confirm_hits=1, confirm_s=0.0)
+    face = np.linspace(-1, 1, 128).astype(np.float32)
+    tracker.update(0.0, boxes(200), room((200, RED)))
+    tracker.active[0].signature.face = np.ones(64) / 8
+    tracker.active[0].signature.embedding = face
+    tracker.update(1.0, [], room())
+    tracker.update(2.0, [], room())
+    tracker.update(30.0, boxes(300), room((300, BLUE)))     # back, in a blue coat
+    back = tracker.active[0]
+    back.signature.face = np.ones(64) / 8
+    back.signature.embedding = face + 0.01
+    event = tracker.reidentify(back, 30.0)
+    assert back.id == 1 and event.detail["method"].startswith("face recognition")
+    assert event.detail["confidence"] >= 0.9
