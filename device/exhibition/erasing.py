@@ -50,6 +50,7 @@ class Erasing:
     """The forgetting half of the Exhibition service (device.exhibition.service)."""
 
     _forgetting: Any = None
+    matched_at: dict[str, float]
 
     def everywhere(self, forgetting: Any) -> Any:
         """The kit's Forgetting, carried to every kit when the link is on (as it is otherwise)."""
@@ -65,7 +66,7 @@ class Erasing:
         for key, n in self._erase_here({k.split("/", 1)[1] for k in person - mine if k.startswith(self.name + "/")},
                                        ).items():
             erased[key] = erased.get(key, 0) + n
-        self.people.forget(person)
+        self._forget_people(person)
         if self.enabled and tracks:
             forget: dict[str, list[str]] = {}
             for key in person:
@@ -78,7 +79,7 @@ class Erasing:
         """Forget everything here (as the admin page does), then send the same to every kit (admins only: the
         web layer checks)."""
         result = dict(self._forgetting.everything())
-        self.people.forget_all()
+        self._forget_people(None)
         if self.enabled:
             result["command"] = self._send(everything=True, erased_here=int(result.get("total", 0)))["id"]
         return result
@@ -106,6 +107,8 @@ class Erasing:
         if command is None or command["from"] != issuer:
             return
         done = self.commands.carried_out(command["id"])
+        if done is None and self.name not in command.get("to", []) and self.name not in command["forget"]:
+            done = {"erased": 0}        # a kit that joined the exhibition later: nothing of then is here
         if done is None:
             erased = self._carry(command)
             self.commands.record_done(command["id"], issuer, erased)
@@ -123,14 +126,24 @@ class Erasing:
             else:
                 total = sum(self.store.forget_all().values())
                 self.watching.forget_all()
-            self.people.forget_all()
+            self._forget_people(None)
             return total
         keys = {f"{kit}/{track}" for kit, tracks in command["forget"].items() for track in tracks}
         person = self.people.person_of(keys)
         here = {k.split("/", 1)[1] for k in person if k.startswith(self.name + "/")}
         counts = self._erase_here(here)
-        self.people.forget(person)
+        self._forget_people(person)
         return sum(counts.values())
+
+    def _forget_people(self, keys: set[str] | None) -> None:
+        """Drop these sightings (None: all) and every one linked with them from memory."""
+        if keys is None:
+            self.people.forget_all()
+            self.matched_at.clear()
+            return
+        self.people.forget(keys)
+        for key in keys:
+            self.matched_at.pop(key, None)
 
     def _erase_here(self, tracks: set[str]) -> dict[str, int]:
         """Erase these tracks of this kit, and the visitors who confirmed here that one of them was them."""
