@@ -40,7 +40,7 @@ class Exhibition(Erasing):
         self.config = config.mqtt
         self.enabled = bool(config.mqtt.url)
         self.name = config.mqtt.name()
-        self.hub, self.store, self.watching, self.visitors = hub, store, watching, visitors
+        self.hub, self.store, self._watching, self.visitors = hub, store, watching, visitors
         self.people = People(self.name, threshold=config.vision.reid_threshold)
         self.commands = Commands(config.data_dir / "exhibition.json", self.name) if self.enabled else None
         self.link = Link(config.mqtt.url, self.name, on_connect=self._announce, on_message=self._received,
@@ -52,6 +52,11 @@ class Exhibition(Erasing):
         self._subscription = hub.subscribe(maxsize=1024) if self.enabled else None
         self.dropped = 0
         self.matched_at: dict[str, float] = {}      # sighting key -> when it was first linked (for the bench)
+
+    @property
+    def watching(self) -> Any:
+        """The vision service (in_view, forget): given, or given as a function that returns it."""
+        return self._watching() if callable(self._watching) else self._watching
 
     # ---- lifecycle
     def start(self) -> None:
