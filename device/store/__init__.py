@@ -150,6 +150,7 @@ class Store(Reads):
         """Write everything already published, run the commands already submitted, then stop; idempotent."""
         self._writer.close()
         self._close_readers()
+        self._writer.close_connection()      # the last one: the -wal is checkpointed and deleted
 
     # ---- commands
     def record_visit(self, subject: str, ts: float, details: dict[str, Any]) -> int:

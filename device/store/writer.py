@@ -113,7 +113,7 @@ class Writer:
         self._progress = threading.Condition()      # announces settled, for flush()
         self._lock = threading.Lock()               # guards the commands and the state below
         self._commands: deque[_Command] = deque()
-        self._accepting = self._closed = False
+        self._accepting = self._closed = self._stopped = False
         self._worker: Worker | None = None
 
     def start(self, subscription: Subscription) -> None:
@@ -142,7 +142,8 @@ class Writer:
             return self._progress.wait_for(lambda: self.settled >= target, timeout)
 
     def close(self) -> None:
-        """Write what was published and run what was submitted, then stop and close; idempotent."""
+        """Write what was published and run what was submitted, then stop; idempotent (close_connection()
+        closes the connection)."""
         with self._lock:
             if self._closed:
                 return
@@ -158,7 +159,13 @@ class Writer:
             left, self._commands = list(self._commands), deque()
         for command in left:                  # only if the loop itself failed
             command.future.set_exception(StoreError(f"the store's writer for {self.path} stopped first"))
-        self.conn.close()
+        self._stopped = True
+
+    def close_connection(self) -> None:
+        """Close the connection once the thread has stopped: last, after the readers, so that SQLite
+        checkpoints the -wal into the database and deletes it."""
+        if self._stopped:
+            self.conn.close()
 
     # ---- on the writer thread
     def _loop(self, stop: threading.Event) -> None:

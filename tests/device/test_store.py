@@ -463,6 +463,59 @@ def test_a_read_only_database_is_said_counted_retried_and_stored_when_writable_a
     store.close()
 
 
+READ_ONLY_FILE = """
+import os, sys, time
+from pathlib import Path
+from device.hub import ObservationHub
+from device.observations import Observation
+from device.store import Store
+path = Path(sys.argv[1])
+hub, store = ObservationHub(), Store(path, flush_interval_s=0.05)
+store.start(hub)
+for i in range(152):
+    hub.publish(Observation(2.0 + i, "camera", "face", None, {}))
+time.sleep(2.5)
+print(store.status().get("state"), store.status().get("waiting"), flush=True)
+os.chmod(path, 0o644)                   # its owner makes it writable again
+started = time.monotonic()
+print(store.flush(5), store.count(), store.status().get("state"), round(time.monotonic() - started, 2), flush=True)
+store.close()
+"""
+
+
+def test_a_database_file_the_kits_user_may_not_write_pauses_storing_and_resumes_when_it_may(tmp_path):
+    """The real thing, as the kit's user: SQLite opens a file it may not write read-only, without a word."""
+    import shutil
+    import tempfile
+
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None:
+        pytest.skip("needs root and setpriv to run as another user (the mode=ro test above covers the logic)")
+    folder = Path(tempfile.mkdtemp(prefix="read-only-"))
+    try:
+        hub, store = ObservationHub(), Store(folder / "kit.db")
+        store.start(hub)
+        hub.publish(obs(1.0))
+        store.close()
+        (folder / "kit.db.reserve").unlink(missing_ok=True)
+        folder.chmod(0o755)
+        for path in folder.iterdir():
+            os.chown(path, 65534, 65534)
+        os.chown(folder, 65534, 65534)
+        (folder / "kit.db").chmod(0o444)
+        done = subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
+                               READ_ONLY_FILE, str(folder / "kit.db")], cwd=ROOT, capture_output=True, text=True,
+                              timeout=60)
+        if "Permission denied" in done.stderr or "No module named" in done.stderr:
+            pytest.skip(f"the kit's code is not readable by another user here: {done.stderr[-200:]}")
+        paused, stored = done.stdout.splitlines()
+        assert paused == "paused: database read-only 152", done.stderr
+        flushed, count, state, seconds = stored.split()
+        assert (flushed, count, state) == ("True", "153", "storing") and float(seconds) < 3.0, done.stderr
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def test_stopping_while_paused_says_what_is_lost(tmp_path, caplog):
     hub, store = running(tmp_path)
     disk_full(store)
@@ -518,8 +571,16 @@ def cut_short(tmp_path, path):
     path.write_bytes(data[:len(data) * 6 // 10 // 4096 * 4096])
 
 
+def last_page_garbage(tmp_path, path):
+    """The right size, but the end is noise: the header and the schema read well, the newest rows do not."""
+    cut_short(tmp_path, path)
+    data = (tmp_path / "big" / "kit.db").read_bytes()
+    path.write_bytes(data[:-4096] + os.urandom(4096))
+
+
 DAMAGED = [
     pytest.param(lambda tmp_path, path: path.write_bytes(os.urandom(3000)), id="garbage"),
+    pytest.param(last_page_garbage, id="last page garbage"),
     pytest.param(lambda tmp_path, path: path.write_bytes(real_database(tmp_path)[:100]), id="truncated"),
     pytest.param(cut_short, id="cut short"),
     pytest.param(lambda tmp_path, path: path.write_bytes(b"this is not a database\n" * 300), id="text"),

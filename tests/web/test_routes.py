@@ -290,9 +290,12 @@ def test_a_paused_store_is_said_on_the_data_page_and_the_live_page_in_both_langu
     assert 'id="store-state" role="status" hidden' in html, "all is well: nothing to say"
 
 
-def test_the_data_page_shows_a_damaged_database_moved_aside(client, kit):
+def test_the_data_page_shows_and_explains_a_damaged_database_moved_aside_and_the_reserve(client, kit):
     (kit.config.data_dir / "awareness.db.corrupt-20261130-104500").write_bytes(b"old rows")
-    assert "<code>awareness.db.corrupt-20261130-104500</code>" in client.get("/data").get_data(as_text=True)
+    assert eventually(lambda: (kit.config.data_dir / "awareness.db.reserve").exists())
+    html = client.get("/data").get_data(as_text=True)
+    assert "<code>awareness.db.corrupt-20261130-104500</code>" in html and "a damaged database the kit moved" in html
+    assert "<code>awareness.db.reserve</code>" in html and "holds nothing" in html
 
 
 def test_the_kiosk_shows_the_pin_only_on_the_device_itself(client, kit):
