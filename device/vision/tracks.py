@@ -155,8 +155,9 @@ def associate(tracks: list[Track], boxes: list[Box], hists: list[np.ndarray | No
             if overlap < 0.05 and near <= 0.0:
                 continue
             same = alike(track, hists[j])
-            if same < 0.25 and overlap < 0.5 and min(box[3], track.box[3]) >= SMALL:
-                continue          # close by, but dressed differently: someone else (small figures: too few pixels)
+            large = min(box[3], track.box[3]) >= SMALL     # small figures: too few pixels of clothing to compare
+            if large and ((same < 0.25 and overlap < 0.5) or (not track.visible and same < 0.5)):
+                continue          # close by, but dressed differently (or found again after a while, unlike)
             size = min(box[2] * box[3], track.box[2] * track.box[3]) / max(1, box[2] * box[3],
                                                                           track.box[2] * track.box[3])
             pairs.append((overlap + 0.6 * near + 0.5 * same + 0.3 * size + 0.3 * track.confirmed, i, j))
@@ -195,9 +196,11 @@ def adopt(active: list[Track], track: Track, ts: float) -> Track | None:
         if old.visible:
             continue
         near = _closeness(old.predicted(ts), track.box, ts - old.last_seen)
-        score = near + alike(old, track.signature.clothes)
-        if near > 0.0 and score > best_score:
-            best, best_score = old, score
+        same = alike(old, track.signature.clothes)
+        if min(old.box[3], track.box[3]) >= SMALL and same < 0.5:
+            continue                  # large enough to see their clothes, and dressed otherwise: someone else
+        if near > 0.0 and near + same > best_score:
+            best, best_score = old, near + same
     if best is not None:
         best.trail_box, best.box, best.last_seen = best.box, track.box, ts
         best.missed_since = best.occluded_since = None
