@@ -138,8 +138,11 @@ class VisionAnalyzer:
         bodies = [_scale(b, width / analysis[0], height / analysis[1]) for b in self.people.detect(small)]
         tick("people")
         started_moving, self._moving = motion.moving and not self._moving, motion.moving
+        # The network scans the picture while anything goes on; the cascades (slower, and fooled by posters)
+        # only where nobody is followed, whose heads are searched instead.
+        busy = motion.boxes or self.tracker.active if self.finder.model else motion.boxes and not self.tracker.active
         if (now - self._last_scan >= self.config.face_recheck_s or started_moving
-                or (now - self._last_scan >= SCAN_EVERY_S and (motion.boxes or self.tracker.active))):
+                or (now - self._last_scan >= SCAN_EVERY_S and busy)):
             self._last_scan = now
             self.face_checks += 1
             self._scan = self.finder.scan(image)
@@ -232,7 +235,8 @@ class VisionAnalyzer:
         if h < MIN_BODY_FOR_FACE and w < MIN_BODY_FOR_FACE:
             return                  # a face there would be a few pixels: nothing any detector can find
         # The head is the top of a standing body; a shape no taller than wide is a head and shoulders close up.
-        head = expand((x, y, w, int(h * (0.45 if h > 1.5 * w else 0.8))), 0.15, image.shape[1::-1])
+        head = expand((x - w // 5, y - h // 10, w + 2 * (w // 5), int(h * (0.7 if h > 1.5 * w else 1.2))), 0.0,
+                      image.shape[1::-1])
         scanned = [f for f in self._scan if now == self._last_scan and _holds(head, f.box)]
         since = now - track.last_face_check
         due = (since >= self.config.face_recheck_s or (track.face is None and since >= 0.5) or

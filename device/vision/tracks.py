@@ -44,7 +44,7 @@ class Track:
     trail: deque = field(default_factory=lambda: deque(maxlen=90))   # (ts, x, y) of the box centre
     side: int = 0                   # -1 left of the counting line, +1 right of it
     face: Box | None = None
-    face_anchor: tuple[int, int] = (0, 0)     # where the body was when the face was found
+    face_anchor: tuple[int, int, int, int] = (0, 0, 0, 0)   # the body (centre x, top, w, h) when the face was found
     looking: bool = False
     smiling: bool = False
     looked: int = 0                 # how many times they turned to look at the camera
@@ -87,14 +87,21 @@ class Track:
         return "standing" if abs(dx) < 15 else ("right" if dx > 0 else "left")
 
     def carry_face(self) -> None:
-        """Move the face found earlier along with the body, between face checks."""
-        if self.face is not None:
-            dx, dy = self.box[0] - self.face_anchor[0], self.box[1] - self.face_anchor[1]
-            self.face = (self.face[0] + dx, self.face[1] + dy, self.face[2], self.face[3])
-            self.face_anchor = (self.box[0], self.box[1])
+        """Move the face found earlier along with the body, between face checks; if the body's shape changed
+        much (someone stepped out of a group, a shape was cut), the face is looked for again instead."""
+        if self.face is None:
+            return
+        cx, top, w, h = self.face_anchor
+        x, y, bw, bh = self.box
+        if abs(bw - w) > 0.3 * max(w, 1) or abs(bh - h) > 0.3 * max(h, 1):
+            self.face, self.last_face_check = None, -1e9
+            return
+        dx, dy = x + bw // 2 - cx, y - top
+        self.face = (self.face[0] + dx, self.face[1] + dy, self.face[2], self.face[3])
+        self.face_anchor = (x + bw // 2, y, bw, bh)
 
     def set_face(self, box: Box | None, looking: bool | None = None, smiling: bool | None = None) -> None:
-        self.face_anchor = (self.box[0], self.box[1])
+        self.face_anchor = (self.box[0] + self.box[2] // 2, self.box[1], self.box[2], self.box[3])
         if box is None:
             self.face, self.looking, self.smiling = None, False, False
             return
