@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from device.errors import StoreError
+from device.store.space import disk_full
 
 logger = logging.getLogger(__name__)
 
@@ -118,5 +119,8 @@ def not_a_database(path: Path, exc: BaseException) -> DatabaseDamaged:
 
 
 def cannot_write(path: Path, exc: BaseException) -> StoreError:
+    if disk_full(path.parent):
+        return StoreError(f"cannot open {path} for writing ({exc}): the disk is full; free some space on it (the "
+                          "kit then prunes its oldest rows by itself), or choose another data directory")
     return StoreError(f"cannot open {path} for writing ({exc}): check that the kit's user may write to "
                       f"{path.parent}, or choose another data directory")

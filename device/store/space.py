@@ -32,12 +32,21 @@ WAL_LIMIT = 2 * 1024 * 1024   # the -wal file is cut back to this many bytes aft
 PRUNE_CHUNK = 2000            # rows deleted per transaction
 GIVE_BACK_PAGES = 256         # pages returned to the file system per transaction
 RESERVE_MIN, RESERVE_MAX = 1024 * 1024, 8 * 1024 * 1024
+FULL_BYTES = 1024 * 1024
 
 
 def tune(conn: sqlite3.Connection) -> None:
     """The writer's connection: a small -wal, checkpointed often."""
     conn.execute(f"PRAGMA wal_autocheckpoint={WAL_PAGES}")
     conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
+
+
+def disk_full(folder: Path) -> bool:
+    """Less than a megabyte free: too little for SQLite to open a database (its -shm) or to delete."""
+    try:
+        return shutil.disk_usage(folder).free < FULL_BYTES
+    except OSError:
+        return False
 
 
 def reusable_bytes(conn: sqlite3.Connection) -> int:

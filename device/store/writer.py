@@ -33,7 +33,7 @@ from device.hub import Subscription
 from device.store.batches import Batches
 from device.store.health import DISK_FULL, REOPEN, Health, StorePaused, Waiting, pauses, state_for
 from device.store.schema import DatabaseDamaged, cannot_write, check_and_migrate, move_aside, not_a_database
-from device.store.space import Reserve, make_room, tune
+from device.store.space import Reserve, disk_full, make_room, tune
 from device.workers import Worker
 
 logger = logging.getLogger(__name__)
@@ -55,6 +55,9 @@ def open_for_writing(path: Path, *, recover: bool = False) -> sqlite3.Connection
         if not recover:
             raise
         move_aside(path, exc)
+    except StoreError:          # SQLite needs a little room even to open (its -shm): the reserve is for this
+        if not (recover and disk_full(path.parent) and Reserve(path).release()):
+            raise
     return _open(path)
 
 

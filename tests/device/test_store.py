@@ -516,6 +516,46 @@ def test_a_database_file_the_kits_user_may_not_write_pauses_storing_and_resumes_
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 8 MB file system (tmpfs), where the disk can really fill up; needs root."""
+    folder = tmp_path / "small"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.decode().strip()}): max_page_count tests cover it")
+    yield folder
+    subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+def fill_the_disk(folder):
+    fd = os.open(folder / "ballast", os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(fd, bytes(65536))
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def test_a_kit_stopped_on_a_full_disk_starts_again_on_its_reserve_or_says_the_disk_is_full(small_disk):
+    hub, store = ObservationHub(), Store(small_disk / "kit.db")
+    store.start(hub)
+    for i in range(5000):
+        hub.publish(obs(float(i)))
+    assert store.flush(5) and (small_disk / "kit.db.reserve").exists()
+    store.close()
+    fill_the_disk(small_disk)
+    store = Store(small_disk / "kit.db", recover=True)      # as the kit: SQLite could not even make its -shm
+    assert store.count() == 5000 and not (small_disk / "kit.db.reserve").exists(), "the reserve made the room"
+    store.close()
+    fill_the_disk(small_disk)
+    with pytest.raises(StoreError, match="the disk is full; free some space") as refused:
+        Store(small_disk / "kit.db", recover=True)
+    assert "\n" not in str(refused.value) and not list(small_disk.glob("kit.db.corrupt-*")), "not moved aside"
+
+
 def test_stopping_while_paused_says_what_is_lost(tmp_path, caplog):
     hub, store = running(tmp_path)
     disk_full(store)
