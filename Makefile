@@ -34,6 +34,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/audio.py
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/viewers.py
+	$(BIN)/python bench/hostile.py
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

@@ -82,7 +82,7 @@ class _Waiting:
             return True
         if self.head.expect_continue and not self.continued:
             self.continued = True
-            self.conn.socket.send(b"HTTP/1.1 100 Continue\r\n\r\n", socket.MSG_DONTWAIT)
+            os.write(self.fd, b"HTTP/1.1 100 Continue\r\n\r\n")      # not socket.send: that waits, with a timeout
         return False
 
 
@@ -114,7 +114,7 @@ class _Lingering:
 
     def add(self, fd: int, conn: Any, refusal: Refusal) -> None:
         try:
-            conn.socket.send(refusal.response(), socket.MSG_DONTWAIT)
+            os.write(fd, refusal.response())        # the socket is non-blocking; socket.send would wait
             conn.socket.shutdown(socket.SHUT_WR)
             self.epoll.register(fd, _EDGE)
         except OSError:

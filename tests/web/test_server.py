@@ -232,6 +232,10 @@ def blocking_app():
     def ok():
         return "ok"
 
+    @app.get("/page")
+    def page():
+        return "p" * 16384
+
     app.release = release
     return app
 
@@ -261,6 +265,26 @@ def test_one_client_address_cannot_take_every_thread(blocking_server):
     for thread in threads:
         thread.join(15)
     assert app.most_waiting == 12 and [status(a) for a in answers] == [200] * 20, "the others were served after"
+
+
+def test_clients_that_send_requests_and_read_no_answer_do_not_hold_the_threads(blocking_server):
+    """Each would hold a thread in a write that waits for it, for as long as the socket's timeout, again and again."""
+    server, _ = blocking_server
+    deaf = []
+    for _ in range(25):         # from the device itself: no cap per address helps here
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", server.port))
+        sock.sendall(b"GET /page HTTP/1.1\r\nHost: kit\r\n\r\n" * 200)
+        deaf.append(sock)
+    try:
+        time.sleep(1.0)         # the answers pile up unread
+        started = time.monotonic()
+        assert status(ask(server.port, b"GET /ok HTTP/1.1\r\nHost: kit\r\nConnection: close\r\n\r\n")) == 200
+        assert time.monotonic() - started < 1.0
+    finally:
+        for sock in deaf:
+            sock.close()
 
 
 def test_the_server_knows_whether_it_answers(blocking_server):
