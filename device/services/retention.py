@@ -63,15 +63,16 @@ class Retention:
         now = time.time() if now is None else now
         pruned: dict[str, int] = {}
         for kind, hours in self.hours.items():
-            self._step(pruned, kind, functools.partial(self.store.prune, kind=kind, before=now - hours * 3600))
+            self._add(pruned, kind, self._try(kind, functools.partial(self.store.prune, kind=kind,
+                                                                        before=now - hours * 3600)))
         longest = max(self.hours.values()) * 3600
-        self._step(pruned, "side tables", lambda: self.store.prune_side(now - longest))
-        for path in self.store.moved_aside():      # a damaged database keeps personal data: not for ever
-            try:
+        self._add(pruned, "side tables", self._try("side tables", lambda: self.store.prune_side(now - longest)))
+        for path in self.store.moved_aside():      # a damaged database holds personal data: kept no longer
+            try:                                   # than its newest rows may be (it was last written then)
                 if path.stat().st_mtime < now - longest:
                     path.unlink()
-                    logger.info("store: deleted %s, a damaged database moved aside over %.0f h ago", path,
-                                longest / 3600)
+                    logger.info("store: deleted %s, a damaged database moved aside, last written over %.0f h ago",
+                                path, longest / 3600)
             except OSError as exc:
                 logger.warning("store: could not delete %s: %s", path, exc)
         pruned.update(self.guard_disk())
@@ -90,20 +91,19 @@ class Retention:
             for path in self.store.moved_aside():     # the first to go: nobody is looking at them
                 path.unlink(missing_ok=True)
                 logger.warning("store: the disk is nearly full: deleted %s, a damaged database moved aside", path)
+            oldest, side = "oldest (disk nearly full)", "oldest side rows (disk nearly full)"
             for _ in range(ROUNDS if full else 1):     # full: until the reserve is back, for the next time
-                self._step(pruned, "oldest (disk nearly full)", lambda: self.store.prune(   # room for those waiting
-                    oldest=max(AT_LEAST_OBSERVATIONS, self.store.count() // SHARE, self.store.status()["waiting"])))
-                self._step(pruned, "oldest side rows (disk nearly full)", lambda: self.store.prune_side(
-                    oldest={table: -(-n // SHARE) for table, n in self.store.side_counts().items()}))
-                self._step(pruned, "", self.store.give_back)
+                self._add(pruned, oldest, self._try(oldest, lambda: self.store.prune(    # room for those waiting
+                    oldest=max(AT_LEAST_OBSERVATIONS, self.store.count() // SHARE, self.store.status()["waiting"]))))
+                self._add(pruned, side, self._try(side, lambda: self.store.prune_side(
+                    oldest={table: -(-n // SHARE) for table, n in self.store.side_counts().items()})))
+                self._try("free pages given back", self.store.give_back)
                 if self.store.keep_reserve(room=1.0) or not self.store.count():
                     break
-            pruned.pop("", None)
-            logger.warning("store: %s; %.0f MB free, under %d MB: not storing %s; pruned the oldest %d rows and %d "
-                           "side-table rows", "the disk is full" if full else "the disk is nearly full", free_mb,
-                           self.min_free_mb, ", ".join(sorted(self.store.skip_kinds)),
-                           pruned.get("oldest (disk nearly full)", 0),
-                           pruned.get("oldest side rows (disk nearly full)", 0))
+            why = ("a write found the disk full" if full else
+                   f"{free_mb:.0f} MB free, under {self.min_free_mb} MB: the disk is nearly full")
+            logger.warning("store: %s: not storing %s; pruned the oldest %d rows and %d side-table rows", why,
+                           ", ".join(sorted(self.store.skip_kinds)), pruned.get(oldest, 0), pruned.get(side, 0))
             free_mb = self._free_mb()
         else:
             self.store.keep_reserve()
@@ -119,12 +119,15 @@ class Retention:
         return (shutil.disk_usage(self.data_dir).free + inside) / 1e6
 
     @staticmethod
-    def _step(pruned: dict[str, int], name: str, prune: Callable[[], int]) -> None:
-        """One pruning step; one that fails (the store paused, the writer busy) is logged and the others go on."""
+    def _try(what: str, step: Callable[[], int]) -> int:
+        """One step; one that fails (the store paused, the writer busy) is logged, and the others go on."""
         try:
-            n = prune()
+            return step()
         except (StoreError, sqlite3.Error, TimeoutError) as exc:
-            logger.warning("store: %s not pruned this time: %s", name or "free pages not given back", exc)
-            return
+            logger.warning("store: %s: not done this time: %s", what, exc)
+            return 0
+
+    @staticmethod
+    def _add(pruned: dict[str, int], name: str, n: int) -> None:
         if n:
             pruned[name] = pruned.get(name, 0) + n
