@@ -100,13 +100,9 @@ class VisionAnalyzer:
         self.motion = MotionDetector(threshold=config.motion_threshold, min_area=config.motion_min_area)
         self.people = PeopleDetector()
         self.finder = FaceFinder(scale_factor=config.face_scale_factor, min_size=config.face_min_size, model=models)
-        self.recogniser = FaceRecogniser.load() if models else None
+        self._recognition = models and FaceRecogniser.installed()
+        self._recogniser: FaceRecogniser | None = None      # loaded when the first face is large enough
         self.plates = PlateWatch(reader=models)
-        self.detectors = {
-            "people": "background model, split by perspective, tracked",
-            "faces": self.finder.name,
-            "recognition": self.recogniser.name if self.recogniser else "appearance signature (clothes, face pattern)",
-            "plates": self.plates.name}
         logger.info("vision detectors: %s", "; ".join(f"{k}: {v}" for k, v in self.detectors.items()))
         self.tracker: Tracker | None = None
         self.latest = Detections()
@@ -119,6 +115,20 @@ class VisionAnalyzer:
         self._last_scan = -1e9
         self._plate_texts: list[tuple[float, Box, str]] = []
         self.reporter = Reporter(publish)
+
+    @property
+    def detectors(self) -> dict[str, str]:
+        """Which detector does each job: the optional models where installed, else OpenCV's own."""
+        return {"people": "background model, split by perspective, tracked", "faces": self.finder.name,
+                "recognition": FaceRecogniser.name if self._recognition
+                else "appearance signature (clothes, face pattern)", "plates": self.plates.name}
+
+    @property
+    def recogniser(self) -> FaceRecogniser | None:
+        if self._recogniser is None and self._recognition:
+            self._recogniser = FaceRecogniser.load()
+            self._recognition = self._recogniser is not None
+        return self._recogniser
 
     def process(self, frame: Frame) -> Detections:
         image, now = frame.image, frame.ts
@@ -262,12 +272,13 @@ class VisionAnalyzer:
             track.set_face(face.box)
         if track.looking and not was_looking and track.signature.face is None:
             self._first_look(track, image, face.box, now)
-        if track.looking and track.signature.embedding is None and self.recogniser is not None \
-                and min(face.box[2:]) >= MIN_FACE and now - track.embedded_at >= EMBED_RETRY_S:
+        if track.looking and track.signature.embedding is None and self._recognition \
+                and min(face.box[2:]) >= MIN_FACE and now - track.embedded_at >= EMBED_RETRY_S \
+                and self.recogniser is not None:
             track.embedded_at = now
             track.signature.embedding = self.recogniser.embed(image, face.box)
             self.embeddings += track.signature.embedding is not None
-        if track.signature.face is not None and (track.signature.embedding is not None or self.recogniser is None
+        if track.signature.face is not None and (track.signature.embedding is not None or not self._recognition
                                                  or min(face.box[2:]) < MIN_FACE):
             event = self.tracker.reidentify(track, now)       # type: ignore[union-attr]
             if event is not None:

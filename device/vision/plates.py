@@ -13,6 +13,7 @@ is, not what it says.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import re
 from collections import Counter
@@ -72,6 +73,11 @@ class PlateReader:
     def __init__(self, engine: object) -> None:
         self._ocr = engine
 
+    @staticmethod
+    def installed() -> bool:
+        """Whether the plates extra is there, without importing it (loading it takes a second)."""
+        return all(importlib.util.find_spec(name) is not None for name in ("rapidocr", "onnxruntime"))
+
     @classmethod
     def load(cls) -> PlateReader | None:
         try:
@@ -129,9 +135,9 @@ class PlateWatch:
     """Plates on moving vehicles: boxed (cascade) or read (OCR), paced, agreed before they are told."""
 
     def __init__(self, *, reader: bool = True) -> None:
-        self.reader = PlateReader.load() if reader else None
+        self._want_reader = reader and PlateReader.installed()
+        self._reader: PlateReader | None = None            # loaded when the first vehicle comes near
         self.detector = PlateDetector()
-        self.name = self.reader.name if self.reader else self.detector.name
         self.reads = 0
         self._votes: Counter[str] = Counter()
         self._best: dict[str, Plate] = {}
@@ -142,6 +148,21 @@ class PlateWatch:
         self._last_try = -1e9
         self._last_vehicle = -1e9
         self._boxes: list[Box] = []
+
+    @property
+    def name(self) -> str:
+        return PlateReader.name if self._want_reader else self.detector.name
+
+    @property
+    def reader(self) -> PlateReader | None:
+        if self._reader is None and self._want_reader:
+            self._reader = PlateReader.load()
+            self._want_reader = self._reader is not None
+        return self._reader
+
+    @reader.setter
+    def reader(self, reader: PlateReader | None) -> None:
+        self._reader, self._want_reader = reader, reader is not None
 
     def look(self, image: np.ndarray, vehicles: list[Box], now: float) -> tuple[list[Box], Plate | None]:
         short = None

@@ -12,6 +12,7 @@ falls back to its appearance signature (clothing colours and a coarse face patte
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import math
 
@@ -38,6 +39,11 @@ class FaceRecogniser:
         self._dlib = dlib
         self._shape = dlib.shape_predictor(shapes)                       # type: ignore[attr-defined]
         self._model = dlib.face_recognition_model_v1(model)              # type: ignore[attr-defined]
+
+    @staticmethod
+    def installed() -> bool:
+        """Whether the recognition extra is there, without importing it (loading it takes a moment)."""
+        return all(importlib.util.find_spec(name) is not None for name in ("dlib", "face_recognition_models"))
 
     @classmethod
     def load(cls) -> FaceRecogniser | None:
