@@ -23,6 +23,8 @@ from device.audio.listening import Listening
 from device.camera import open_camera
 from device.capture import CameraFeed
 from device.config import Config
+from device.exhibition.service import Exhibition
+from device.exhibition.settings import scene_rooms
 from device.health import SourceState
 from device.hub import FrameHub, ObservationHub
 from device.scene import Scene
@@ -50,7 +52,7 @@ class Kit:
         self._devices = {"camera": camera, "mic": mic, "pin_factory": pin_factory}
         self.epoch = time.monotonic()
         self.started_at = time.time()
-        self.scene = Scene(config.sim.seed)
+        self.scene = Scene(config.sim.seed, **scene_rooms(config))     # a simulated exhibition's room, or the only one
         self.observations = ObservationHub()
         self.store = Store(config.data_dir / "awareness.db", flush_interval_s=config.store.flush_interval_s,
                            recover=True)          # a damaged database is moved aside: the kit comes back up
@@ -60,11 +62,12 @@ class Kit:
         self.screen = Screen()
         self.retention = Retention(config, self.store)
         self.snapshots = Snapshots(config, publish=self.observations.publish)
-        self.watching: Watching | None = None
-        self.privacy = Privacy(config, detections=lambda: self.watching.latest if self.watching else None)
-        self.frames = FrameHub(encode=self.privacy.render)
-        self.visitors = Visitors(self.store, publish=self.observations.publish,
-                                 in_view=lambda: self.watching.in_view() if self.watching else [])
+        self.frames = FrameHub(encode=lambda frame, view: self.privacy.render(frame, view))
+        self.watching = Watching(config, self.frames, publish=self.observations.publish, snapshot=self.snapshots.save)
+        self.privacy = Privacy(config, detections=lambda: self.watching.latest)
+        self.visitors = Visitors(self.store, publish=self.observations.publish, in_view=self.watching.in_view)
+        self.exhibition = Exhibition(config, self.observations, self.store, watching=lambda: self.watching,
+                                     visitors=self.visitors)    # the MQTT link: off unless [mqtt] url is set
         self.forgetting: Forgetting | None = None
         self.camera: CameraFeed | None = None
         self.listening: Listening | None = None
@@ -86,9 +89,9 @@ class Kit:
         mic = self._devices["mic"] or open_mic(self.config.mic.source, self.config, scene=self.scene,
                                                epoch=self.epoch)
         self.listening = Listening(self.config, mic, self.sources["microphone"], publish=publish)
-        self.watching = Watching(self.config, self.frames, publish=publish, snapshot=self.snapshots.save)
         self.forgetting = Forgetting(self.store, visitors=self.visitors, signatures=self.watching,
                                      files=[self.snapshots.erase_all, self.listening.forget_all])
+        self.forgetting = self.exhibition.everywhere(self.forgetting)      # "forget me" reaches every kit
         board, self._stimuli = open_sensors(self.config.sensors.source, self.config.sensors, publish=publish,
                                             scene=self.scene, epoch=self.epoch,
                                             pin_factory=self._devices["pin_factory"])
@@ -110,6 +113,9 @@ class Kit:
         self._workers.append(Worker("fusion", self.presence.loop))
         if self._stimuli is not None:
             self._workers.append(Worker("sensor-stimuli", self._stimuli.loop))
+        self.exhibition.start()
+        if self.exhibition.enabled:
+            self._workers.append(Worker("exhibition", self.exhibition.loop))
         for worker in self._workers:
             worker.start()
 
@@ -131,6 +137,7 @@ class Kit:
             self.listening.close()
         if self.presence is not None:
             self.presence.close()
+        self.exhibition.close()
         self.observations.close()
         self.store.close()
         logger.info("stopped; %d of %d observations stored", self.store.written,
@@ -149,19 +156,19 @@ class Kit:
     # ---- reading
     def status(self) -> dict[str, Any]:
         """What /api/status shows: each part's own status, gathered."""
-        watching = self.watching
         return {
             "uptime_s": round(time.time() - self.started_at, 1),
             "sources": {key: state.to_dict() for key, state in self.sources.items()},
-            "camera": {**(self.camera.status() if self.camera else {}),
-                       **(watching.status() if watching else {}), "jpeg_encodes": self.frames.encodes},
-            "vision": watching.summary() if watching else None,
+            "camera": {**(self.camera.status() if self.camera else {}), **self.watching.status(),
+                       "jpeg_encodes": self.frames.encodes},
+            "vision": self.watching.summary(),
             "microphone": self.listening.status() if self.listening else {},
             "sensors": self.sensors.status() if self.sensors is not None else {},
             "presence": self.presence.status() if self.presence else None,
             "recording": self.recording,
             "kiosk_view": self.screen.view,
             "last_forget": self.forgetting.last if self.forgetting else None,
+            "exhibition": self.exhibition.status(),
             "now": {kind: obs.to_dict() for kind, obs in self.observations.latest.items()},
             "counts": dict(self.observations.counts),
             "store": {**self.store.status(), "disk": self.retention.disk},
