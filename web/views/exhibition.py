@@ -12,6 +12,12 @@ from flask import Blueprint, abort, current_app, jsonify, redirect, render_templ
 from web.security import is_admin, require_admin
 
 bp = Blueprint("exhibition", __name__)
+
+
+@bp.app_context_processor
+def _link() -> dict:
+    """Whether this kit shares sightings with an exhibition's other kits (the footer must not say otherwise)."""
+    return {"exhibition_link": current_app.extensions["kit"].exhibition.enabled}
 COMMAND_ID = re.compile(r"[0-9a-f]{16}")
 
 
