@@ -33,7 +33,10 @@
     if (cell) cell.textContent = shown[key] ? shown[key](value) : value;
   }
   // Just after "forget me" the page stores nothing: opening it again starts a new record.
-  if (holder.dataset.report !== "yes") return;
+  if (holder.dataset.report !== "yes") {
+    followErasure(document.getElementById("everywhere"));
+    return;
+  }
   try {
     const reply = await fetch("/you/reveal", { method: "POST", body, credentials: "same-origin" });
     if (!reply.ok) return;
@@ -47,3 +50,19 @@
     }
   } catch (e) { /* the page was left meanwhile */ }
 })();
+
+// "Forget me" on a kit of an exhibition: the other kits acknowledge as they erase; show how many have.
+async function followErasure(line) {
+  if (!line) return;
+  const t = window.t;
+  for (let tries = 0; tries < 60; tries++) {
+    try {
+      const reply = await fetch("/api/exhibition/forget/" + line.dataset.command, { credentials: "same-origin" });
+      if (!reply.ok) return;
+      const progress = await reply.json();
+      line.textContent = t("Erased on {n} of {m} kits.", { n: progress.erased_on, m: progress.of });
+      if (progress.done) return;
+    } catch (e) { return; }
+    await new Promise((done) => setTimeout(done, 1000));
+  }
+}

@@ -18,6 +18,8 @@ bp = Blueprint("exhibition", __name__)
 def _link() -> dict:
     """Whether this kit shares sightings with an exhibition's other kits (the footer must not say otherwise)."""
     return {"exhibition_link": current_app.extensions["kit"].exhibition.enabled}
+
+
 COMMAND_ID = re.compile(r"[0-9a-f]{16}")
 
 

@@ -122,6 +122,7 @@ def forget():
         counts = kit.forgetting.me(subject) if subject else {}
     except STORE_FAILURES as exc:
         raise _cannot_store(exc) from exc
-    session["forgotten"] = {"counts": counts, "total": sum(counts.values()), "at": time.time()}
+    session["forgotten"] = {"counts": dict(counts), "total": sum(counts.values()), "at": time.time(),
+                            "command": getattr(counts, "command", None)}     # sent to the exhibition's kits
     g.forgotten = True          # and the cookie that linked this phone to its data goes too
     return redirect(url_for("you.you"), code=303)
