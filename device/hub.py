@@ -151,6 +151,12 @@ class ObservationHub:
         for sub in subscribers:
             sub.put(obs)
 
+    def snapshot(self) -> tuple[dict[str, Observation], dict[str, int]]:
+        """(the latest observation of each kind, how many of each were published), copied under the lock, so a
+        reader on another thread never sees them change while it reads them."""
+        with self._lock:
+            return dict(self.latest), dict(self.counts)
+
     def subscribe(self, maxsize: int = 256) -> Subscription:
         """A new subscription; one made after close() is closed from the start."""
         sub = Subscription(self, maxsize)

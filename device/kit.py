@@ -156,6 +156,7 @@ class Kit:
     # ---- reading
     def status(self) -> dict[str, Any]:
         """What /api/status shows: each part's own status, gathered."""
+        latest, counts = self.observations.snapshot()
         return {
             "uptime_s": round(time.time() - self.started_at, 1),
             "sources": {key: state.to_dict() for key, state in self.sources.items()},
@@ -169,8 +170,8 @@ class Kit:
             "kiosk_view": self.screen.view,
             "last_forget": self.forgetting.last if self.forgetting else None,
             "exhibition": self.exhibition.status(),
-            "now": {kind: obs.to_dict() for kind, obs in self.observations.latest.items()},
-            "counts": dict(self.observations.counts),
+            "now": {kind: obs.to_dict() for kind, obs in latest.items()},
+            "counts": counts,
             "store": {**self.store.status(), "disk": self.retention.disk},
             "workers": {w.name: {"alive": w.alive, "failures": w.failures, "last_error": w.last_error}
                         for w in self._workers},

@@ -61,3 +61,12 @@ def test_a_closed_subscription_receives_nothing_more():
     sub.close()
     hub.publish(obs(1))
     assert sub.get_batch(0.01) == [] and sub.closed
+
+
+def test_a_snapshot_of_the_latest_is_a_copy_that_publishing_does_not_change():
+    hub = ObservationHub()
+    hub.publish(Observation(1.0, "camera", "face", None, {"count": 1}))
+    latest, counts = hub.snapshot()
+    hub.publish(Observation(2.0, "camera", "motion", None, {"area": 0.1}))
+    assert set(latest) == {"face"} and counts == {"face": 1}, "what a reader holds does not change under it"
+    assert set(hub.snapshot()[0]) == {"face", "motion"}
