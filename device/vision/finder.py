@@ -34,10 +34,11 @@ class FaceFinder:
         self.model = CenterFace.load() if model else None
         self.name = self.model.name if self.model else HAAR
 
-    def scan(self, image: np.ndarray) -> list[Face]:
-        """Every face in the picture."""
+    def scan(self, image: np.ndarray, *, fine: bool = True) -> list[Face]:
+        """Every face in the picture; not *fine*: at half the resolution, a quarter of the work, faces from
+        about 20 pixels."""
         if self.model is not None:
-            scale = min(1.0, SCAN_MAX_WIDTH / image.shape[1])
+            scale = min(1.0, SCAN_MAX_WIDTH / image.shape[1]) * (1.0 if fine else 0.5)
             return [f for f in self.model.detect(image, scale=scale) if f.box[3] >= 8 / scale]
         height, width = image.shape[:2]
         factor = width / SCAN_WIDTH

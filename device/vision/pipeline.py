@@ -45,6 +45,7 @@ DETAIL_RECHECK_S = 2.0
 HEAD_MOTION_RECHECK_S = 0.2
 EMBED_RETRY_S = 1.0
 PLATE_SHOWN_S = 5.0
+SMALL_FACE = 24             # pixels: faces this small are found only by a full-resolution scan
 BODY_FROM_FACE = 20         # pixels: a face this tall with no body found around it stands for a person
 HIDDEN_COUNTED_S = 2.0      # someone hidden in a group's shape still counts, for so long
 MIN_BODY_FOR_FACE = 70      # pixels: a body shorter than this has a face under ten pixels
@@ -112,6 +113,7 @@ class VisionAnalyzer:
         self.stage_s: dict[str, float] = {}
         self._scan: list[Face] = []
         self._moving = False
+        self._small_until = -1e9
         self._last_scan = -1e9
         self._plate_texts: list[tuple[float, Box, str]] = []
         self.reporter = Reporter(publish)
@@ -155,7 +157,12 @@ class VisionAnalyzer:
                 or (now - self._last_scan >= SCAN_EVERY_S and busy)):
             self._last_scan = now
             self.face_checks += 1
-            self._scan = self.finder.scan(image)
+            # Every third scan at full resolution; the others at half (faces from ~20 px), unless small faces
+            # (a crowd, someone far) were seen lately.
+            fine = self.face_checks % 3 == 1 or now < self._small_until
+            self._scan = self.finder.scan(image, fine=fine)
+            if fine and any(f.box[3] < SMALL_FACE for f in self._scan):
+                self._small_until = now + 10.0
             tick("faces")
         fresh = now - self._last_scan <= 1.5 * SCAN_EVERY_S
         loose = [f for f in self._scan if fresh]
@@ -224,19 +231,7 @@ class VisionAnalyzer:
 
     def heatmap_jpeg(self, size: tuple[int, int] = (320, 240)) -> bytes:
         """Where people have been, in colour over the learnt empty room (grey until the first frames)."""
-        background, heat = self.people.background(), self.people.heat
-        if background is None or heat is None:
-            background, heat = np.full((*size[::-1], 3), 60, np.uint8), np.zeros(size[::-1], np.float32)
-        room = cv2.resize(background, size, interpolation=cv2.INTER_LINEAR)
-        peak = float(heat.max())
-        level = cv2.resize(heat * (255.0 / peak) if peak > 0 else heat, size).astype(np.uint8)
-        colour = cv2.applyColorMap(level, cv2.COLORMAP_JET)
-        alpha = (np.minimum(level, 160).astype(np.float32) / 255.0)[:, :, None]
-        blended = (room * (1 - alpha) + colour * alpha).astype(np.uint8)
-        ok, jpeg = cv2.imencode(".jpg", blended, [cv2.IMWRITE_JPEG_QUALITY, 75])
-        if not ok:
-            raise RuntimeError("JPEG encoding failed")
-        return jpeg.tobytes()
+        return heatmap_jpeg(self.people, size)
 
     # ---- faces
     def _look_at_face(self, track: Track, image: np.ndarray, motion: list[Box], now: float,
@@ -295,6 +290,23 @@ class VisionAnalyzer:
                             cv2.COLOR_BGR2GRAY)
         track.signature.face = face_vector(grey, (0, 0, face[2], face[3]))
         self.tracker.refresh_clothes(track, image)  # type: ignore[union-attr]
+
+
+def heatmap_jpeg(people: PeopleDetector, size: tuple[int, int]) -> bytes:
+    """Where people have been, in colour over the learnt empty room (grey until the first frames)."""
+    background, heat = people.background(), people.heat
+    if background is None or heat is None:
+        background, heat = np.full((*size[::-1], 3), 60, np.uint8), np.zeros(size[::-1], np.float32)
+    room = cv2.resize(background, size, interpolation=cv2.INTER_LINEAR)
+    peak = float(heat.max())
+    level = cv2.resize(heat * (255.0 / peak) if peak > 0 else heat, size).astype(np.uint8)
+    colour = cv2.applyColorMap(level, cv2.COLORMAP_JET)
+    alpha = (np.minimum(level, 160).astype(np.float32) / 255.0)[:, :, None]
+    blended = (room * (1 - alpha) + colour * alpha).astype(np.uint8)
+    ok, jpeg = cv2.imencode(".jpg", blended, [cv2.IMWRITE_JPEG_QUALITY, 75])
+    if not ok:
+        raise RuntimeError("JPEG encoding failed")
+    return jpeg.tobytes()
 
 
 def fuse(bodies: list[Box], faces: list[Box], known: list[Box], bounds: tuple[int, int]) -> list[Box]:
