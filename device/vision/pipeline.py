@@ -240,14 +240,15 @@ class VisionAnalyzer:
         if h < MIN_BODY_FOR_FACE and w < MIN_BODY_FOR_FACE:
             return                  # a face there would be a few pixels: nothing any detector can find
         # The head is the top of a standing body; a shape no taller than wide is a head and shoulders close up.
-        head = expand((x - w // 5, y - h // 10, w + 2 * (w // 5), int(h * (0.7 if h > 1.5 * w else 1.2))), 0.0,
+        # From a little above the shape: its top may be the shoulders, the head cut off where hair meets wall.
+        head = expand((x - w // 5, y - h // 4, w + 2 * (w // 5), int(h * (0.85 if h > 1.5 * w else 1.35))), 0.0,
                       image.shape[1::-1])
         scanned = [f for f in self._scan if now == self._last_scan and _holds(head, f.box)]
+        track.carry_face()          # with the body; dropped (and due again at once) if the body changed shape
         since = now - track.last_face_check
         due = (since >= self.config.face_recheck_s or (track.face is None and since >= 0.5) or
                (since >= HEAD_MOTION_RECHECK_S and any(overlaps(head, m) for m in motion)))
         if not scanned and not due:
-            track.carry_face()
             return
         track.last_face_check = now
         if not scanned:
