@@ -229,8 +229,10 @@ def show(result: dict, truth: dict) -> None:
     if "plates" in result:
         p = result["plates"]
         first = p["first_right"]
-        right = (f"read right {p['read_right']} times, first at {time.strftime('%H:%M:%S', time.localtime(first[0]))}"
-                 f" (t={first[0]:.1f}) with confidence {first[2]}" if first else "never read right")
+        when = (f"{first[0]:.1f} s into the recording" if first and first[0] < 1e6 else
+                time.strftime("%H:%M:%S", time.localtime(first[0])) if first else "")
+        right = (f"read right {p['read_right']} times, stored at {when} with confidence {first[2]}" if first
+                 else "never read right")
         print(f"  plate {', '.join(p['wanted'])}: {right}; {p['reads']} reads in all: {', '.join(p['texts']) or '-'}")
     stages = ", ".join(f"{k} {v:.2f}" for k, v in sorted(result["stages_ms"].items(), key=lambda kv: -kv[1]))
     print(f"  CPU ms per analysed frame: {result['process_ms']:.2f} in all ({stages})")

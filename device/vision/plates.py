@@ -3,9 +3,9 @@
 The reader is PP-OCR's text detector and recogniser (Apache-2.0), whose weights come inside the rapidocr
 wheel, run by onnxruntime on one thread. It runs on events only: a moving vehicle, ten times a second at
 most, until the same text has been read twice (and, for a short one, a longer reading containing it, the
-other line of a two-line plate), then not again for that vehicle.
-Without it, OpenCV's plate cascade (trained on Russian plates; European ones are alike) says where a plate
-is, not what it says.
+other line of a two-line plate), then not again for that vehicle. When it has gone with no long reading
+agreed, its likeliest reading is told, with its confidence. Without it, OpenCV's plate cascade (trained on
+Russian plates; European ones are alike) says where a plate is, not what it says.
 
     plates = PlateWatch()
     boxes, read = plates.look(bgr, vehicles, now)   # read: a new Plate once a vehicle's plate is agreed
@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import re
+import threading
 from collections import Counter
 from dataclasses import dataclass
 
@@ -136,14 +137,14 @@ class PlateWatch:
 
     def __init__(self, *, reader: bool = True) -> None:
         self._want_reader = reader and PlateReader.installed()
-        self._reader: PlateReader | None = None            # loaded when the first vehicle comes near
+        self._reader: PlateReader | None = None            # loaded when a first vehicle appears
+        self._loading: threading.Thread | None = None
         self.detector = PlateDetector()
         self.reads = 0
         self._votes: Counter[str] = Counter()
         self._best: dict[str, Plate] = {}
         self._agreed = False
         self._told: str | None = None
-        self._short: str | None = None
         self._tries = 0
         self._last_try = -1e9
         self._last_vehicle = -1e9
@@ -155,10 +156,21 @@ class PlateWatch:
 
     @property
     def reader(self) -> PlateReader | None:
-        if self._reader is None and self._want_reader:
+        """The OCR, once loaded (None before, and where it is not installed)."""
+        return self._reader
+
+    def _load(self) -> None:
+        """Load the OCR (about a second) on a thread of its own when a first vehicle appears far off, so that
+        it is ready when the vehicle comes near, and no frame waits for it."""
+        if self._loading is not None or not self._want_reader:
+            return
+
+        def load() -> None:
             self._reader = PlateReader.load()
             self._want_reader = self._reader is not None
-        return self._reader
+
+        self._loading = threading.Thread(target=load, name="plate-reader-load", daemon=True)
+        self._loading.start()
 
     @reader.setter
     def reader(self, reader: PlateReader | None) -> None:
@@ -167,17 +179,20 @@ class PlateWatch:
     def look(self, image: np.ndarray, vehicles: list[Box], now: float) -> tuple[list[Box], Plate | None]:
         short = None
         if now - self._last_vehicle >= FORGET_AFTER_S:           # the last vehicle has gone
-            if self._told is None and self._short is not None:
-                short = self._best[self._short]                  # a short reading is all there was
+            if self._told is None and self._best:                # no two readings agreed: the likeliest one
+                key = max(self._best, key=lambda k: (len(k) >= LONG, self._votes[k], self._best[k].confidence))
+                short = self._best[key] if self._best[key].confidence >= 0.6 else None
             self._votes.clear()
             self._best.clear()
-            self._agreed, self._boxes, self._told, self._short, self._tries = False, [], None, None, 0
+            self._agreed, self._boxes, self._told, self._tries = False, [], None, 0
         if not vehicles:
             return self._boxes, short
         self._last_vehicle = now
+        self._load()
         height, width = image.shape[:2]
         near = [v for v in vehicles if v[2] >= NEAR * width]      # a far car's plate is a few pixels
-        if (self._agreed or not near or self._tries >= MAX_TRIES or now - self._last_try < READ_EVERY_S):
+        if (self._agreed or not near or self._tries >= MAX_TRIES or now - self._last_try < READ_EVERY_S
+                or (self._reader is None and self._want_reader)):          # the OCR is still loading
             return self._boxes, short
         self._tries += 1
         self._last_try = now
@@ -197,10 +212,8 @@ class PlateWatch:
                 self._best[plate.key] = plate
             if self._votes[plate.key] < 2 or self._told is not None:
                 continue
-            # Two reads agree. A short one (one line of a two-line plate) waits for a longer reading.
+            # Two reads agree. A short one (one line of a two-line plate?) waits for a longer reading.
             if len(plate.key) >= LONG:
                 self._told, self._agreed = plate.key, True
                 agreed = self._best[plate.key]
-            elif self._short is None or len(plate.key) > len(self._short):
-                self._short = plate.key
         return self._boxes, agreed
