@@ -156,19 +156,20 @@ class PeopleDetector:
     def _foreground(self, image: np.ndarray) -> np.ndarray:
         """Pixels unlike the room, less shadows: a shadow is the room darker, its colour unchanged."""
         background = cv2.convertScaleAbs(self._background)
-        diff = cv2.absdiff(image, background)
-        _, mask = cv2.threshold(diff.max(axis=2), self.threshold, 255, cv2.THRESH_BINARY)
-        ys, xs = np.nonzero(mask)
-        if not ys.size:
+        channels = cv2.split(cv2.absdiff(image, background))
+        _, mask = cv2.threshold(cv2.max(cv2.max(channels[0], channels[1]), channels[2]), self.threshold, 255,
+                                cv2.THRESH_BINARY)
+        if not cv2.countNonZero(mask):
             return mask
-        pixel = image[ys, xs].astype(np.float32)
-        room = background[ys, xs].astype(np.float32)
-        here_sum, room_sum = pixel.sum(axis=1) + 3, room.sum(axis=1) + 3
-        ratio = here_sum / room_sum
+        here = [c.astype(np.float32) for c in cv2.split(image)]
+        room = [c.astype(np.float32) for c in cv2.split(background)]
+        here_sum, room_sum = here[0] + here[1] + here[2] + 3, room[0] + room[1] + room[2] + 3
+        darker = cv2.inRange(here_sum / room_sum, 0.4, 0.92)
         # Same hue and saturation: each channel's share of the brightness barely moves.
-        shift = np.abs(pixel / here_sum[:, None] - room / room_sum[:, None]).max(axis=1)
-        shadow = (ratio >= 0.4) & (ratio <= 0.92) & (shift <= 0.06)
-        mask[ys[shadow], xs[shadow]] = 0
+        limit = 0.06 * here_sum * room_sum
+        for h, r in zip(here, room, strict=True):
+            darker &= cv2.compare(cv2.absdiff(h * room_sum, r * here_sum), limit, cv2.CMP_LE)
+        mask[darker > 0] = 0
         return mask
 
     def _people_in(self, box: Box, mask: np.ndarray, smallest: float) -> list[Box]:
