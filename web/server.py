@@ -147,7 +147,9 @@ class Server:
     def __init__(self, app: Flask, host: str, port: int, *, max_viewers: int) -> None:
         # Each viewer holds a camera stream and an event stream; leave threads for pages and the API.
         threads = 2 * max_viewers + 8
-        self._server = _Cheroot((host, port), app, numthreads=threads, max=threads, request_queue_size=64,
+        # A long queue of connections not yet accepted: with 64, 600 connections opened at once overflowed it,
+        # and a phone's connection that came then waited a second for its SYN to be sent again.
+        self._server = _Cheroot((host, port), app, numthreads=threads, max=threads, request_queue_size=1024,
                                 timeout=10, shutdown_timeout=1, server_name="awareness-kit")
         self._server.gateway = _Gateway
         # The front refuses bigger requests first; these are cheroot's own limits, in case one gets past it.
