@@ -206,6 +206,23 @@ def test_auto_falls_back_to_simulated_and_sigterm_stops_within_two_seconds_with_
         assert len(lines) == 1 and "simulated" in lines[0], stderr
 
 
+def test_the_kit_ends_without_an_abort_while_a_thread_is_still_in_opencv():
+    """Returning from main() here ends in "terminate called without an active exception" (exit -6) every time:
+    finalising the interpreter force-unwinds the daemon threads inside OpenCV. run() ends with _leave instead."""
+    script = ("import threading, time, numpy, cv2\n"
+              "from device.cli import _leave\n"
+              "big = numpy.zeros((3000, 3000), numpy.uint8)\n"
+              "def blur():\n"
+              "    while True: cv2.GaussianBlur(big, (31, 31), 0)\n"
+              "for _ in range(4): threading.Thread(target=blur, daemon=True).start()\n"
+              "time.sleep(0.5)\n"
+              "print('written', flush=False)\n"
+              "_leave(0)\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "terminate called" not in done.stderr, done.stderr
+    assert done.stdout == "written\n", "what was printed is flushed first"
+
+
 def test_a_stop_signal_is_seen_at_once_whichever_thread_the_kernel_gives_it_to():
     from device.cli import StopSignal
 
