@@ -314,7 +314,7 @@ def _leave(code: int) -> NoReturn:
     What may still run is a thread inside native code that outlived its bound (an OpenCV call on a loaded CPU,
     PortAudio's callback thread, OpenCV's own pool). Finalising the interpreter under it force-unwinds a daemon
     thread that comes back for the GIL, through C++ frames: std::terminate, "terminate called without an active
-    exception", exit -6 (4 of 6 stops under load); and finalising took 1.5 to 2.5 s under load by itself. Joining
+    exception", exit -6 (4 of 6 stops under load); and finalising took 1.6 to 2.8 s under load by itself. Joining
     cannot be bounded for threads the kit does not own; os._exit can, once everything is written.
     """
     logging.shutdown()
