@@ -23,25 +23,28 @@ from device.store.schema import SIDE_TABLES
 @dataclass(frozen=True)
 class SideRow:
     """A row to insert into a side table; with *key*, an upsert on that column that keeps the old value of
-    the columns in *keep* when the new one is None.
+    the columns in *keep* when the new one is None, and never changes the columns in *fixed* once inserted.
 
-        SideRow("tracks", {"subject": "track:7", "signature": None}, key="subject", keep=("signature",))
+        SideRow("tracks", {"subject": "track:7", "first_seen": 5.0, "signature": None}, key="subject",
+                keep=("signature",), fixed=("first_seen",))
     """
 
     table: str
     values: dict[str, Any]
     key: str | None = None
     keep: tuple[str, ...] = ()
+    fixed: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.table not in SIDE_TABLES:
             raise ValueError(f"no side table {self.table!r}: the side tables are {', '.join(SIDE_TABLES)}")
         if self.key is not None and self.key not in self.values:
             raise ValueError(f"the key {self.key!r} must be one of the row's values")
-        if self.keep and self.key is None:
-            raise ValueError("keep= needs a key= (it says what an upsert keeps)")
-        if not set(self.keep) <= set(self.values) - {self.key}:
-            raise ValueError(f"keep={self.keep!r}: each must be one of the row's values other than the key")
+        if (self.keep or self.fixed) and self.key is None:
+            raise ValueError("keep= and fixed= need a key= (they say what an upsert keeps)")
+        for name, columns in (("keep", self.keep), ("fixed", self.fixed)):
+            if not set(columns) <= set(self.values) - {self.key}:
+                raise ValueError(f"{name}={columns!r}: each must be one of the row's values other than the key")
 
 
 Split = Callable[[Observation], tuple[dict[str, Any], list[SideRow]]]
@@ -57,13 +60,14 @@ class SideTables:
     def statement(self, row: SideRow) -> tuple[str, tuple[Any, ...]]:
         """(SQL, parameters) for one row; ValueError for a column the table does not have."""
         names = tuple(row.values)
-        shape = (row.table, names, row.key, row.keep)
+        shape = (row.table, names, row.key, row.keep, row.fixed)
         sql = self._sql.get(shape)
         if sql is None:
-            sql = self._sql[shape] = self._build(row.table, names, row.key, row.keep)
+            sql = self._sql[shape] = self._build(row.table, names, row.key, row.keep, row.fixed)
         return sql, tuple(row.values.values())
 
-    def _build(self, table: str, names: tuple[str, ...], key: str | None, keep: tuple[str, ...]) -> str:
+    def _build(self, table: str, names: tuple[str, ...], key: str | None, keep: tuple[str, ...],
+               fixed: tuple[str, ...]) -> str:
         unknown = [name for name in names if name not in self.columns[table]]
         if unknown or not names:
             raise ValueError(f"table {table} has no column {', '.join(map(repr, unknown)) or '(none given)'}; "
@@ -72,5 +76,5 @@ class SideTables:
         if key is None:
             return sql
         updates = [f"{name} = COALESCE(excluded.{name}, {name})" if name in keep else f"{name} = excluded.{name}"
-                   for name in names if name != key]
+                   for name in names if name != key and name not in fixed]
         return f"{sql} ON CONFLICT({key}) " + (f"DO UPDATE SET {', '.join(updates)}" if updates else "DO NOTHING")

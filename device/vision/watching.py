@@ -129,5 +129,5 @@ def stored_person(obs: Observation) -> tuple[dict[str, Any], list[Any]]:
     dwell = value.get("dwell_s")
     row = SideRow("tracks", {"subject": obs.subject, "first_seen": obs.ts - float(dwell or 0.0),
                              "last_seen": obs.ts, "dwell_s": dwell, "looked": value.get("looked"), **detail},
-                  key="subject", keep=TRACK_DETAIL)
+                  key="subject", keep=TRACK_DETAIL, fixed=("first_seen",))
     return {k: v for k, v in value.items() if k not in TRACK_DETAIL}, [row]

@@ -719,6 +719,20 @@ def test_a_route_puts_rows_in_a_side_table_and_stores_what_the_split_returned(tm
     store.close()
 
 
+def test_a_fixed_column_is_set_once_by_the_first_row(tmp_path):
+    def walker(o):
+        return o.value, [SideRow("tracks", {"subject": o.subject, "first_seen": o.ts, "last_seen": o.ts},
+                                 key="subject", fixed=("first_seen",))]
+
+    hub, store = running(tmp_path, routes={"walker": walker})
+    for ts in (1.0, 2.0, 3.0):
+        hub.publish(obs(ts, "walker", "track:1"))
+    assert store.flush()
+    _, (row,) = store.side_rows("tracks")
+    assert (row["first_seen"], row["last_seen"]) == (1.0, 3.0), "first seen stays when the track goes on"
+    store.close()
+
+
 def test_a_side_row_names_only_the_schemas_tables_and_columns(tmp_path):
     with pytest.raises(ValueError, match="no side table"):
         SideRow("observations", {"id": 1})
