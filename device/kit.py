@@ -43,6 +43,8 @@ from device.workers import Worker
 
 logger = logging.getLogger(__name__)
 
+STOP_WORKERS_S = 1.2        # how long stop() waits for the workers together; the store's flush comes after
+
 
 class Kit:
     def __init__(self, config: Config, *, camera: Any = None, mic: Any = None, pin_factory: Any = None) -> None:
@@ -127,8 +129,9 @@ class Kit:
         self.frames.close()
         for worker in self._workers:
             worker.stop_event.set()
+        deadline = time.monotonic() + STOP_WORKERS_S      # one deadline for all: stop stays within 2 s
         for worker in self._workers:
-            worker.close(timeout=1.0)
+            worker.close(timeout=max(0.05, deadline - time.monotonic()))
         if self.sensors is not None:
             self.sensors.close()        # the LED goes out with it
         if self._stimuli is not None:

@@ -12,8 +12,9 @@ import time
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
+from device.errors import StoreError
 from device.observations import KINDS
 from web.limits import MAX_BODY
 
@@ -111,9 +112,19 @@ def create_app(kit: Any, test_config: dict[str, Any] | None = None) -> Flask:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        # The exception's own headers (Retry-After on a 429 or 503, Allow on a 405), not its Content-Type.
+        headers = [(name, value) for name, value in exc.get_headers() if name.lower() != "content-type"]
         if request.path.startswith("/api/"):
-            return jsonify(error=exc.name, reason=exc.description, status=exc.code), exc.code
-        return render_template("error.html", error=exc), exc.code
+            return jsonify(error=exc.name, reason=exc.description, status=exc.code), exc.code, headers
+        return render_template("error.html", error=exc), exc.code, headers
+
+    @app.errorhandler(StoreError)
+    def _cannot_store(exc: StoreError):
+        # Storing is paused (disk full, database read-only) or the store is closing: what was asked is not done.
+        logger.warning("could not serve %s: %s", request.path, exc)
+        return _http_error(ServiceUnavailable(
+            "the kit cannot store anything right now (its disk is full or its database cannot be written); "
+            "nothing was changed: try again in a minute", retry_after=60))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -342,3 +342,19 @@ def test_asking_a_stream_for_its_headers_only_holds_no_viewer_slot(open_viewer, 
         response = open_viewer(path, method="HEAD")
         assert response.status == 200
         assert eventually(lambda s=slots: app.extensions["viewers"][s].active == 0), f"HEAD {path} kept a slot"
+
+
+def test_a_store_that_cannot_write_gets_a_503_with_a_reason_and_its_retry_after(client, kit, monkeypatch):
+    from device.errors import StoreError
+
+    def paused(*args, **kwargs):
+        raise StoreError("storing is paused: disk full")
+
+    monkeypatch.setattr(kit.forgetting, "everything", paused)
+    monkeypatch.setattr("web.views.admin.require_admin", lambda: None)
+    from tests.web.conftest import csrf
+
+    response = client.post("/admin/forget", data={"csrf": csrf(client, "/admin")})
+    assert response.status_code == 503 and response.headers["Retry-After"] == "60"
+    assert "nothing was changed" in response.get_data(as_text=True)
+    assert client.post("/api/status").headers.get("Allow"), "a 405 keeps its Allow header"
