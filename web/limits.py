@@ -8,10 +8,9 @@ to the first bytes of every request before a thread of the pool is given to it.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 
-from web.clients import LOCAL
+from web.clients import LOCAL, network_of
 
 # What one request may be. Anything bigger is refused before it is read.
 MAX_REQUEST_LINE = 8 * 1024
@@ -28,15 +27,8 @@ def address_key(address: str | None) -> str | None:
     its network's /64); None for the device itself (the kiosk screen), which has no cap."""
     if not address or address in LOCAL:
         return None
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if ip.version == 6:
-        if ip.ipv4_mapped is not None:
-            return address_key(str(ip.ipv4_mapped))
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip)
+    key = network_of(address)
+    return None if key in LOCAL else key
 
 
 @dataclass(frozen=True)

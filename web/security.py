@@ -10,7 +10,6 @@ in another process) ends them all.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import logging
 import math
 import secrets
@@ -21,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, abort, current_app, request, session
+
+from web.clients import network_of
 
 logger = logging.getLogger(__name__)
 
@@ -263,7 +264,7 @@ class PinGuard:
     # ---- the API
     def wait(self, address: str) -> tuple[float, str]:
         """(seconds until a PIN from *address* may be checked, "address" or "kit"); (0, "") if now."""
-        key = address_key(address)
+        key = network_of(address)
         with self._lock:
             now = self.clock()
             self._refill(now)
@@ -275,7 +276,7 @@ class PinGuard:
 
     def reserve(self, address: str) -> Ticket:
         """Take the right to check one PIN from *address*, or raise TooManyGuesses; atomic."""
-        key = address_key(address)
+        key = network_of(address)
         with self._lock:
             now = self.clock()
             self._refill(now)
@@ -312,19 +313,6 @@ class PinGuard:
             self._tokens = min(float(KIT_BURST), self._tokens + 1)      # the kit's place comes back
             if right and state is not None:
                 del self._addresses[ticket.key]
-
-
-def address_key(address: str) -> str:
-    """Whom a limit counts: an IPv4 address, or an IPv6 /64 (one device may hold a whole /64)."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip)
 
 
 def retry_after(wait_s: float) -> str:
