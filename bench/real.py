@@ -1,6 +1,6 @@
 """Benchmark: the kit on real recordings with hand-made ground truth (../shared/real/, or DIR).
 
-    python bench/real.py [DIR] [--fast] [--only NAME]
+    python bench/real.py [DIR] [--fast] [--only NAME] [--size 1280x720] [--no-sound]
 
 Each video in DIR/truth.json is played through the kit's own path: the camera's file: source, the capture
 loop into the frame hub, and the vision service (Watching) analysing the newest frame in its own thread,
@@ -91,12 +91,15 @@ class Recorder:
         return dict(getattr(self.analyzer, "stage_s", None) or self.outside)
 
 
-def play(path: Path, fps: float, *, fast: bool) -> tuple[Recorder, list, float, float, Any]:
+def play(path: Path, fps: float, *, fast: bool, size: tuple[int, int] | None = None
+         ) -> tuple[Recorder, list, float, float, Any]:
     """Play one video through camera -> hub -> vision; (recorder, published, cpu s, wall s, watching)."""
     from device.camera import open_camera
     from device.vision.watching import Watching
 
     config = Config().replace("camera", source=f"file:{path}")
+    if size is not None:
+        config = config.replace("camera", width=size[0], height=size[1])
     camera = open_camera(config.camera.source, config, scene=None)  # type: ignore[arg-type]
     frames = FrameHub(encode=lambda frame, view: b"")
     published: list = []
@@ -150,9 +153,9 @@ def nearest(recorder: Recorder, fps: float, k: int) -> Any:
     return None if index is None or abs(index - target) > fps / 2 else recorder.seen[index]
 
 
-def measure(path: Path, truth: dict, *, fast: bool) -> dict:
+def measure(path: Path, truth: dict, *, fast: bool, size: tuple[int, int] | None = None) -> dict:
     fps = float(truth.get("fps") or 25.0)
-    recorder, published, cpu, wall, watching = play(path, fps, fast=fast)
+    recorder, published, cpu, wall, watching = play(path, fps, fast=fast, size=size)
     duration = float(truth.get("duration_s") or len(recorder.seen) / fps)
     seconds = int(duration) + (duration % 1 > 0.5)
     out: dict[str, Any] = {"file": path.name, "frames": len(recorder.seen), "duration_s": duration,
@@ -257,6 +260,7 @@ def main() -> None:
     parser.add_argument("dir", nargs="?", type=Path, default=DEFAULT_DIR, help="recordings and their truth.json")
     parser.add_argument("--fast", action="store_true", help="every frame, as fast as it goes (not real time)")
     parser.add_argument("--only", help="only recordings whose name contains this")
+    parser.add_argument("--size", help="the camera's [camera] width x height instead of the kit's default, as WxH")
     parser.add_argument("--no-sound", action="store_true", help="skip the sound recordings")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
@@ -267,7 +271,8 @@ def main() -> None:
     files = json.loads(truth_file.read_text())["files"]
     mode = ("fast: every frame in lockstep, as fast as it goes" if args.fast
             else "real time: at each recording's own rate, newest frame wins")
-    print(f"real recordings in {args.dir}, played through file: camera -> frame hub -> vision service ({mode})")
+    print(f"real recordings in {args.dir}, played through file: camera -> frame hub -> vision service ({mode}); "
+          f"camera size {args.size or 'the default 640x480'}, the picture's shape kept")
     import cv2
     print(f"OpenCV {cv2.__version__}")
     results = []
@@ -278,7 +283,8 @@ def main() -> None:
         if not path.is_file():
             print(f"\n{name}: absent from {args.dir}; not measured")
             continue
-        result = measure(path, truth, fast=args.fast)
+        size = tuple(int(v) for v in args.size.lower().split("x")) if args.size else None
+        result = measure(path, truth, fast=args.fast, size=size)  # type: ignore[arg-type]
         results.append(result)
         show(result, truth)
     if args.json:
