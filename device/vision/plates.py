@@ -174,7 +174,9 @@ class PlateWatch:
 
     @reader.setter
     def reader(self, reader: PlateReader | None) -> None:
+        """A reader handed in (loaded already, or a test's): nothing is loaded in the background then."""
         self._reader, self._want_reader = reader, reader is not None
+        self._loading = threading.current_thread()
 
     def look(self, image: np.ndarray, vehicles: list[Box], now: float) -> tuple[list[Box], Plate | None]:
         short = None

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -319,3 +321,56 @@ def test_phones_see_a_plate_masked_the_kiosk_sees_it_read():
     kiosk = cv2.imdecode(np.frombuffer(render_view(image, det, blur=False), np.uint8), cv2.IMREAD_COLOR)
     plate = slice(95, 125), slice(105, 175)
     assert np.abs(public[plate].astype(int) - kiosk[plate]).mean() > 5, "the plate itself is pixelated"
+
+
+# ---- real recordings (../shared/real), a few seconds of each; skipped where they are absent
+REAL = Path(__file__).resolve().parents[3] / "shared" / "real"
+
+
+def real_frames(name, first, last):
+    """Frames *first*..*last* of a real recording, fitted to the kit's default camera size as the file:
+    camera does."""
+    from device.camera import fit
+
+    path = REAL / name
+    if not path.is_file():
+        pytest.skip(f"the real recordings are not here ({REAL})")
+    capture = cv2.VideoCapture(str(path))
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    frames = []
+    for index in range(last + 1):
+        ok, image = capture.read()
+        if not ok:
+            break
+        if index >= first:
+            size = fit((image.shape[1], image.shape[0]), (640, 480))
+            frames.append((index / fps, cv2.resize(image, size, interpolation=cv2.INTER_AREA)))
+    capture.release()
+    return frames
+
+
+def test_a_woman_talking_to_a_webcam_is_one_person_with_a_face_every_second():
+    published = Published()
+    analyzer = VisionAnalyzer(VisionConfig(), publish=published)
+    seen = [analyzer.process(Frame(i + 1, ts, image))
+            for i, (ts, image) in enumerate(real_frames("face_webcam_talking.mp4", 0, 150))]
+    assert {o.subject for o in published.of("person")} == {"track:1"}
+    assert all(any(d.faces for d in seen if k <= d.ts < k + 1) for k in range(5))
+    assert sum(len(d.people) == 1 for d in seen[30:]) >= 0.9 * len(seen[30:])
+
+
+def test_a_passing_cars_plate_is_read():
+    from device.vision.plates import PlateReader
+
+    if not PlateReader.installed():
+        pytest.skip("reading plates needs the plates extra (rapidocr, onnxruntime)")
+    reader = PlateReader.load()
+    if reader is None:
+        pytest.skip("the plate reader could not be loaded")
+    published = Published()
+    analyzer = VisionAnalyzer(VisionConfig(), publish=published)
+    analyzer.plates.reader = reader                   # loaded now, not on a thread of its own
+    for i, (ts, image) in enumerate(real_frames("plate_driveway_LZW9715.mp4", 40, 115)):
+        analyzer.process(Frame(i + 1, ts, image))
+    (read,) = published.of("plate_text")
+    assert read.value["text"] == "LZW 9715" and 0.5 < read.confidence <= 1.0 and 2.5 < read.ts < 3.8
