@@ -102,7 +102,8 @@ register(Kind(
 register(Kind(
     "plate_text", "camera", "Licence plates read", "plate",
     "The letters and digits of a passing vehicle's plate, read by text recognition, with the time and how sure "
-    "the reading is. A plate names the car's keeper: this is personal data, and phones are not sent it.",
+    "the reading is. A plate names the car's keeper: this is personal data, and phones see it masked unless an "
+    "administrator allows otherwise.",
     "Number-plate cameras on roads and car parks log every plate they read, with the time and place, for "
     "years; police and private firms search those logs to follow a car's journeys.",
     public=False,

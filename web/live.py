@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 from device.hub import Subscription
+from device.observations import Observation
 from web.fanout import EventFanout, FrameFanout, chunk
 
 BOUNDARY = b"frame"
@@ -55,7 +56,9 @@ class Live:
     def status(self) -> dict[str, Any]:
         """The kit's status as phones may see it: the latest observation of public kinds only."""
         out = self.kit.status()
-        out["now"] = {kind: obs for kind, obs in out["now"].items() if self.kit.privacy.public(kind)}
+        privacy = self.kit.privacy
+        out["now"] = {kind: shown.to_dict() for kind, obs in out["now"].items()
+                      if (shown := privacy.for_phones(Observation(**obs))) is not None}
         return out
 
     def status_event(self) -> str:
@@ -75,7 +78,7 @@ class EventText:
     def __init__(self, live: Live, subscription: Subscription) -> None:
         self.live, self.subscription = live, subscription
         self.listening = live.kit.listening
-        self.public = live.kit.privacy.public
+        self.for_phones = live.kit.privacy.for_phones
         columns = self.listening.spectrum_after(0.0) if self.listening is not None else []
         self.spectrum_after = columns[-1][0] if columns else 0.0
         self.last_status = self.last_sent = time.monotonic()
@@ -83,7 +86,8 @@ class EventText:
     def __call__(self, timeout: float) -> str:
         """The events to send now, waiting up to *timeout* s for an observation; '' if nothing is due."""
         batch = self.subscription.get_batch(timeout=timeout, limit=100)
-        text = "".join(f"event: observation\ndata: {o.to_json()}\n\n" for o in batch if self.public(o.kind))
+        shown = [s for o in batch if (s := self.for_phones(o)) is not None]
+        text = "".join(f"event: observation\ndata: {o.to_json()}\n\n" for o in shown)
         if self.listening is not None:
             columns = self.listening.spectrum_after(self.spectrum_after)
             if columns:

@@ -8,15 +8,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from device.config import Config
 from device.hub import Frame
-from device.observations import KINDS
+from device.observations import KINDS, Observation
 
 SETTINGS = ("blur_public", "kiosk_clear")
+
+
+def _masked_plate(value: dict[str, Any]) -> dict[str, Any]:
+    from device.vision.privacy import mask_plate
+
+    return {**value, "text": mask_plate(str(value.get("text", "")))}
+
+
+# Kinds that are not public but that phones may see masked, as they see faces blurred.
+MASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {"plate_text": _masked_plate}
 
 
 class Privacy:
@@ -57,3 +68,13 @@ class Privacy:
         """Whether remote viewers (phones) may see observations of *kind*; unknown kinds are not shown."""
         entry = KINDS.get(kind)
         return entry is not None and entry.public
+
+    def for_phones(self, obs: Observation) -> Observation | None:
+        """*obs* as a phone may see it: as it is if its kind is public; masked, as faces are blurred, if its kind
+        has a mask (a plate's text: "L** ****") unless an administrator turned blurring off; else None."""
+        if self.public(obs.kind):
+            return obs
+        mask = MASKS.get(obs.kind)
+        if mask is None:
+            return None
+        return obs if not self.blur("public") else dataclasses.replace(obs, value=mask(obs.value))

@@ -358,3 +358,22 @@ def test_a_store_that_cannot_write_gets_a_503_with_a_reason_and_its_retry_after(
     assert response.status_code == 503 and response.headers["Retry-After"] == "60"
     assert "nothing was changed" in response.get_data(as_text=True)
     assert client.post("/api/status").headers.get("Allow"), "a 405 keeps its Allow header"
+
+
+def test_a_plate_read_reaches_phones_masked_as_faces_are_blurred(open_viewer, kit, client):
+    viewer = open_viewer("/events")
+    viewer.until("event: status")
+    kit.observations.publish(Observation(4.0, "camera", "plate_text", None, {"text": "LZW 9715", "confidence": 0.9}))
+    viewer.line_after('"kind":"plate_text"')
+    assert "LZW 9715" not in viewer.body.decode() and '"text":"L** ****"' in viewer.body.decode()
+    assert kit.store.flush(5)
+    remote = {"REMOTE_ADDR": "192.168.4.20"}
+    texts = [o["value"]["text"] for o in client.get("/api/observations?kind=plate_text",
+                                                     environ_base=remote).get_json()["observations"]]
+    assert texts == ["L** ****"]
+    assert "LZW 9715" not in client.get("/data?kind=plate_text", environ_base=remote).get_data(as_text=True)
+    assert client.get("/api/observations?kind=plate_text").get_json()["observations"][0]["value"]["text"] == \
+        "LZW 9715", "the kit's own screen reads it clear"
+    kit.privacy.update(blur_public=False)           # an administrator allows otherwise
+    assert client.get("/api/observations?kind=plate_text", environ_base=remote).get_json()[
+        "observations"][0]["value"]["text"] == "LZW 9715"

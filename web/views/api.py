@@ -7,6 +7,7 @@ import math
 from flask import Blueprint, abort, current_app, jsonify, request
 
 from device.observations import KINDS
+from device.services.privacy import MASKS
 from web.clients import is_local
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -44,10 +45,11 @@ def observations():
     if not 1 <= limit <= MAX_LIMIT:
         abort(400, f"limit must be from 1 to {MAX_LIMIT}")
     kit = current_app.extensions["kit"]
-    if kind is not None and not kit.privacy.public(kind) and not is_local():
+    privacy = kit.privacy
+    if kind is not None and not is_local() and not privacy.public(kind) and kind not in MASKS:
         abort(403, f"{kind} is shown on the kit's own screen only, not sent to phones")
     found = kit.store.query(kind=kind, since=since, limit=limit)
-    shown = [o for o in found if is_local() or kit.privacy.public(o.kind)]
+    shown = found if is_local() else [s for o in found if (s := privacy.for_phones(o)) is not None]
     return jsonify(observations=[o.to_dict() for o in shown], count=len(shown),
                    next_since=found[-1].ts if found else since)
 

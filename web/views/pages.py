@@ -107,7 +107,7 @@ def data():
     rows = store.query(kind=kind, subject=subject, since=since, until=until, limit=PER_PAGE,
                        offset=(page - 1) * PER_PAGE, newest_first=True)
     if not is_local():      # a kind that is not public stays on the kit's own screen
-        rows = [o for o in rows if kit.privacy.public(o.kind)]
+        rows = [shown for o in rows if (shown := kit.privacy.for_phones(o)) is not None]
     counts = store.side_counts()
     side_pages = {name: max(1, math.ceil(n / PER_PAGE)) for name, n in counts.items()}
     side_page = {name: min(asked, side_pages[name]) if name == table else 1 for name in SIDE_TABLES}
