@@ -2,14 +2,39 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 import socket
+from types import SimpleNamespace
 
 import pytest
 
 from web.server import Server
 
 SOI, EOI = b"\xff\xd8", b"\xff\xd9"
+
+
+def cookie(client, name: str, domain: str = "localhost") -> SimpleNamespace | None:
+    """The cookie *name* the test client holds: value, secure, http_only, same_site. Werkzeug 2.2 (Debian 12's,
+    which make test also runs) has no get_cookie: its jar is http.cookiejar's."""
+    if hasattr(client, "get_cookie"):
+        found = client.get_cookie(name, domain=domain)
+        return None if found is None else SimpleNamespace(value=found.value, secure=found.secure,
+                                                          http_only=found.http_only, same_site=found.same_site)
+    for found in client.cookie_jar:
+        if found.name == name:
+            return SimpleNamespace(value=found.value, secure=found.secure,
+                                   http_only=found.has_nonstandard_attr("HttpOnly"),
+                                   same_site=found.get_nonstandard_attr("SameSite"))
+    return None
+
+
+def give_cookie(client, name: str, value: str) -> None:
+    """Set a cookie in the test client, on Werkzeug 2.2 (set_cookie(server_name, key, value)) and later."""
+    if "server_name" in inspect.signature(client.set_cookie).parameters:
+        client.set_cookie("localhost", name, value)
+    else:
+        client.set_cookie(name, value)
 
 
 def csrf(client, path: str) -> str:

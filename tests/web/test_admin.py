@@ -14,7 +14,7 @@ import pytest
 from device.admin import AdminPin
 from device.observations import Observation
 from tests.helpers import eventually
-from tests.web.conftest import csrf
+from tests.web.conftest import cookie, csrf, give_cookie
 
 ROOT = Path(__file__).resolve().parents[2]
 PHONE = {"REMOTE_ADDR": "192.168.4.20"}
@@ -157,9 +157,9 @@ def test_an_unknown_export_is_a_404_with_a_reason(client, pin):
 def test_logging_out_ends_the_session_for_every_copy_of_the_cookie(client, app, pin):
     login(client, pin, PHONE)
     assert is_admin(client)
-    copied = client.get_cookie("session").value
+    copied = cookie(client, "session").value
     thief = app.test_client()
-    thief.set_cookie("session", copied)
+    give_cookie(thief, "session", copied)
     assert is_admin(thief), "the copy works while the admin is logged in"
     client.post("/admin/logout", data={"csrf": csrf(client, "/admin")})
     assert not is_admin(client)

@@ -10,7 +10,7 @@ import time
 from types import SimpleNamespace
 
 from device.observations import Observation
-from tests.web.conftest import csrf
+from tests.web.conftest import cookie, csrf, give_cookie
 
 SUBJECT = re.compile(r"<code>(visitor:[0-9a-f]{32})</code>")
 
@@ -136,17 +136,17 @@ def test_a_subject_shown_anywhere_is_no_use_as_a_cookie(app, client, kit):
     hex_part = victim.removeprefix("visitor:")
     for value in (victim, hex_part, hex_part * 2, hex_part.upper() * 2):
         thief = app.test_client()
-        thief.set_cookie("ak_visitor", value)
+        give_cookie(thief, "ak_visitor", value)
         page = thief.get("/you").get_data(as_text=True)
         assert victim not in page and "Europe/Belgrade" not in page, f"{value} reads the victim's page"
         thief.post("/you/forget", data={"csrf": csrf(thief, "/you")})
-        thief.set_cookie("ak_visitor", value)
+        give_cookie(thief, "ak_visitor", value)
         thief.post("/you/answer", data={"csrf": csrf(thief, "/you"), "track": "track:5", "answer": "yes"})
         assert kit.store.visitor(victim) is not None and kit.store.count(subject=victim) >= 1, f"{value} erased"
-    cookie = client.get_cookie("ak_visitor")
-    assert cookie.http_only and cookie.same_site == "Lax" and not cookie.secure
-    assert hex_part not in cookie.value, "the cookie is not what is shown"
-    assert cookie.value not in listed and cookie.value not in str(api)
+    held = cookie(client, "ak_visitor")
+    assert held.http_only and held.same_site == "Lax" and not held.secure
+    assert hex_part not in held.value, "the cookie is not what is shown"
+    assert held.value not in listed and held.value not in str(api)
     key = kit.store.data_dir / "visitor.key"
     assert key.stat().st_mode & 0o777 == 0o600
     made = key.read_text()
@@ -154,7 +154,7 @@ def test_a_subject_shown_anywhere_is_no_use_as_a_cookie(app, client, kit):
     secure = app.test_client()
     token = csrf(secure, "https://localhost/you")
     assert secure.post("https://localhost/you/reveal", data={"csrf": token}).status_code == 200
-    assert secure.get_cookie("ak_visitor", domain="localhost").secure
+    assert cookie(secure, "ak_visitor").secure
 
 
 def test_a_bare_get_stores_nothing_and_makes_no_guess(app, kit, monkeypatch):
