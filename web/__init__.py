@@ -79,10 +79,10 @@ def create_app(kit: Any, test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["viewers"] = {"camera": ViewerSlots(limit), "events": ViewerSlots(limit)}
 
     from web import i18n, security, visitor
-    from web.live import Live
+    from web.live import Live, Recent
     from web.views import admin, api, kiosk, pages, pictures, stream, you
     app.extensions["live"] = Live(kit)
-    app.extensions["charts"] = pictures.Recent(pictures.CHARTS_EVERY_S)
+    app.extensions["charts"] = Recent(pictures.CHARTS_EVERY_S)
     i18n.init_app(app)
     security.init_app(app)
     visitor.init_app(app)

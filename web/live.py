@@ -15,10 +15,10 @@ import functools
 import json
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from device.hub import Subscription
-from device.observations import Observation
 from web.fanout import EventFanout, FrameFanout, chunk
 
 BOUNDARY = b"frame"
@@ -31,7 +31,7 @@ class Live:
         self.kit = kit
         self._lock = threading.Lock()
         self._parts: dict[tuple[str, bool], tuple[int, bytes]] = {}
-        self._status: tuple[float, str] = (-STATUS_EVERY_S, "")
+        self._status = Recent(STATUS_EVERY_S / 2)
         self.frames = FrameFanout(kit.frames, self.part)
         self.events = EventFanout(lambda: kit.observations.subscribe(maxsize=200),
                                   lambda subscription: EventText(self, subscription))
@@ -56,19 +56,34 @@ class Live:
     def status(self) -> dict[str, Any]:
         """The kit's status as phones may see it: the latest observation of public kinds only."""
         out = self.kit.status()
-        privacy = self.kit.privacy
-        out["now"] = {kind: shown.to_dict() for kind, obs in out["now"].items()
-                      if (shown := privacy.for_phones(Observation(**obs))) is not None}
+        latest, _ = self.kit.observations.snapshot()
+        out["now"] = {kind: shown.to_dict() for kind, obs in latest.items()
+                      if (shown := self.kit.privacy.for_phones(obs)) is not None}
         return out
 
     def status_event(self) -> str:
         """Made at most twice a second, however many viewers ask."""
+        return self._status.get("status", self._status_text)
+
+    def _status_text(self) -> str:
+        return f"event: status\ndata: {json.dumps(self.status(), separators=(',', ':'))}\n\n"
+
+
+class Recent:
+    """The last result of each maker, made again only when older than *every_s*."""
+
+    def __init__(self, every_s: float) -> None:
+        self.every_s = every_s
+        self._lock = threading.Lock()
+        self._made: dict[str, tuple[float, str]] = {}
+
+    def get(self, name: str, make: Callable[[], str]) -> str:
         with self._lock:
-            made, text = self._status
-            if time.monotonic() - made >= STATUS_EVERY_S / 2:
-                text = f"event: status\ndata: {json.dumps(self.status(), separators=(',', ':'))}\n\n"
-                self._status = (time.monotonic(), text)
-            return text
+            made, value = self._made.get(name, (-self.every_s, ""))
+            if time.monotonic() - made >= self.every_s:
+                value = make()
+                self._made[name] = (time.monotonic(), value)
+            return value
 
 
 class EventText:

@@ -115,6 +115,8 @@ class Exhibition(Erasing):
     def _evidence(self, links: list[Any]) -> None:
         """Store each link with a person of this kit as a reid observation of theirs: the evidence, which their
         "forget me" erases with the rest."""
+        if not links:
+            return
         known = {s.key: s for s in self.people.sightings()}
         for link in links:
             self.matched_at.setdefault(link.a, time.time())

@@ -32,8 +32,8 @@ class Forgetting:
 
     def everything(self) -> dict[str, Any]:
         """Delete every observation, file and remembered appearance; say what was deleted and when."""
-        counts = self.store.forget_all()
-        files = sum(erase() for erase in self.files)
+        counts = self.store.forget_all()        # unlinks the snapshot files its rows name, too
+        files = counts.get("snapshots", 0) + sum(erase() for erase in self.files)
         self.signatures.forget_all()
         self.store.vacuum_later()       # gives the space back to the file system, holding nobody up
         self.last = {"at": time.time(), "observations": counts, "files": files,

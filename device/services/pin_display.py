@@ -39,10 +39,6 @@ class PinDisplay:
             self._until = self.clock() + self.show_s
         logger.info("button: the admin PIN is on the kiosk screen for %.0f s", self.show_s)
 
-    def hide(self) -> None:
-        with self._lock:
-            self._until = 0.0
-
     def now(self) -> dict[str, Any]:
         """What the kiosk shows now: "hidden"; "shown" with the PIN; or "unknown" (a window is open, but this run
         did not make the PIN, so it knows only its hash)."""

@@ -94,7 +94,7 @@ class Retention:
             oldest, side = "oldest (disk nearly full)", "oldest side rows (disk nearly full)"
             for _ in range(ROUNDS if full else 1):     # full: until the reserve is back, for the next time
                 self._add(pruned, oldest, self._try(oldest, lambda: self.store.prune(    # room for those waiting
-                    oldest=max(AT_LEAST_OBSERVATIONS, self.store.count() // SHARE, self.store.status()["waiting"]))))
+                    oldest=max(AT_LEAST_OBSERVATIONS, self.store.count() // SHARE, self.store.waiting))))
                 self._add(pruned, side, self._try(side, lambda: self.store.prune_side(
                     oldest={table: -(-n // SHARE) for table, n in self.store.side_counts().items()})))
                 self._try("free pages given back", self.store.give_back)

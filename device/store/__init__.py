@@ -56,7 +56,6 @@ class Store(Reads):
 
     def __init__(self, path: Path, *, flush_interval_s: float = 0.5, recover: bool = False) -> None:
         super().__init__(path)
-        self.flush_interval_s = flush_interval_s
         self._writer = Writer(self.path, flush_interval_s=flush_interval_s, recover=recover)
 
     # ---- the writer
@@ -126,6 +125,11 @@ class Store(Reads):
         return self._writer.health.state
 
     @property
+    def waiting(self) -> int:
+        """Observations waiting to be written while storing is paused."""
+        return self._writer.health.waiting
+
+    @property
     def since(self) -> float:
         """When the state last changed (time.time())."""
         return self._writer.health.since
@@ -135,7 +139,7 @@ class Store(Reads):
         to be written, written late, failed, dropped, skipped and lost for good; the database's bytes."""
         health = self._writer.health
         return {**health.status(), "written": self.written, "dropped": self.dropped, "skipped": self.skipped,
-                "failed": self.failed, "lost": self.dropped + health.abandoned + self._writer.batches.refused,
+                "failed": self.failed, "lost": health.lost,
                 "bytes": self.size_bytes()}
 
     def flush(self, timeout: float = 2.0) -> bool:

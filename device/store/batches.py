@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from pathlib import Path
 from typing import Any
 
 from device.observations import Observation
@@ -28,9 +27,8 @@ Refusal = tuple[list[Observation], sqlite3.Error | None]   # what was not writte
 class Batches:
     """Writes observations on the writer's connection; counts what was written, skipped and refused."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        self.path = path
         self.tables = SideTables(conn)
         self.routes: dict[str, Split] = {}
         self.skip_kinds: frozenset[str] = frozenset()    # kinds not stored while the disk is nearly full

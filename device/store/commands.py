@@ -11,11 +11,10 @@ import sqlite3
 from concurrent.futures import Future
 from typing import Any
 
-from device.store.schema import SIDE_TABLES
+from device.store.schema import SIDE_ORDER, SIDE_TABLES
 
 logger = logging.getLogger(__name__)
 
-SIDE_ORDER = {"tracks": "last_seen", "visitors": "last_seen", "snapshots": "ts"}    # what "oldest" means
 
 
 def record_visit(subject: str, ts: float, details: dict[str, Any], conn: sqlite3.Connection) -> int:

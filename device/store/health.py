@@ -76,11 +76,8 @@ class Health:
         self.failed = self.waiting = self.late = self.dropped = self.abandoned = 0
         self._paused_at = 0.0
         self._reminded = 0.0
+        self.lost_elsewhere: Callable[[], int] = lambda: 0     # set by the writer
         self._lock = threading.Lock()
-
-    @property
-    def paused(self) -> bool:
-        return self.state != STORING
 
     def pause(self, exc: BaseException) -> str:
         """Storing is paused by *exc* (or still is); returns the state. Loud the first time, then once a minute."""
@@ -119,7 +116,9 @@ class Health:
 
     @property
     def lost(self) -> int:
-        return self.dropped + self.abandoned
+        """Lost for good: dropped while paused, abandoned at stop, and what the writer counts elsewhere (the
+        hub's queue overflowing, rows the database refused), so the log and /api/status give one figure."""
+        return self.dropped + self.abandoned + self.lost_elsewhere()
 
     def status(self) -> dict[str, Any]:
         with self._lock:

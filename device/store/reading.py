@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from device.observations import Observation
-from device.store.schema import SIDE_TABLES
+from device.store.schema import SIDE_ORDER, SIDE_TABLES
 from device.store.space import reusable_bytes
 
 logger = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ class Reads:
     def side_rows(self, table: str, *, limit: int = 50, offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
         if table not in SIDE_TABLES:
             raise ValueError(f"no such table: {table}")
-        order = "ts" if table == "snapshots" else "last_seen"
+        order = SIDE_ORDER[table]
         with self._reading() as conn:
             total = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
             rows = conn.execute(f"SELECT * FROM {table} ORDER BY {order} DESC LIMIT ? OFFSET ?",

@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2            # schema_N.sql migrates N-1 -> N; a kit upgraded in place keeps its data
 SIDE_TABLES = ("tracks", "visitors", "snapshots")
+SIDE_ORDER = {"tracks": "last_seen", "visitors": "last_seen", "snapshots": "ts"}    # what "oldest" means
 COLUMNS = {"observations": {"id", "ts", "source", "kind", "subject", "value", "confidence"},
            "tracks": {"subject", "first_seen", "last_seen", "dwell_s", "looked", "trajectory", "signature"},
            "visitors": {"subject", "first_seen", "last_seen", "visits", "details"},

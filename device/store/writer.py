@@ -104,8 +104,10 @@ class Writer:
         self.path = path
         self.flush_interval_s = flush_interval_s
         self.conn = open_for_writing(path, recover=recover)
-        self.batches = Batches(self.conn, path)
+        self.batches = Batches(self.conn)
         self.health = Health(path)
+        self.health.lost_elsewhere = lambda: (self.subscription.dropped if self.subscription else 0) + \
+            self.batches.refused
         self.reserve = Reserve(path)
         self.subscription: Subscription | None = None
         self.thread_ident: int | None = None

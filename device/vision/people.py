@@ -86,7 +86,6 @@ class PeopleDetector:
         self._open = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
         self._close = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 7))   # joins a head, a body and legs
         self.heat: np.ndarray | None = None
-        self.mask: np.ndarray | None = None
         self.vehicles: list[Box] = []
         self._frames = 0
         self._previous: np.ndarray | None = None
@@ -111,7 +110,6 @@ class PeopleDetector:
         cv2.accumulateWeighted(image, self._background, self.learn, mask=learn_mask)
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, self._open)
         mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self._close)
-        self.mask = mask
         cv2.accumulateWeighted(mask, self.heat, 0.002)
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         smallest = self.min_area * mask.size

@@ -35,6 +35,7 @@ from device.vision.recognition import MIN_FACE, FaceRecogniser
 from device.vision.reports import Reporter
 from device.vision.signature import face_vector
 from device.vision.tracker import Track, Tracker, TrackEvent, iou
+from device.vision.tracks import inside
 
 logger = logging.getLogger(__name__)
 
@@ -243,7 +244,7 @@ class VisionAnalyzer:
         # From a little above the shape: its top may be the shoulders, the head cut off where hair meets wall.
         head = expand((x - w // 5, y - h // 4, w + 2 * (w // 5), int(h * (0.85 if h > 1.5 * w else 1.35))), 0.0,
                       image.shape[1::-1])
-        scanned = [f for f in self._scan if now == self._last_scan and _holds(head, f.box)]
+        scanned = [f for f in self._scan if now == self._last_scan and inside(f.box, head)]
         track.carry_face()          # with the body; dropped (and due again at once) if the body changed shape
         since = now - track.last_face_check
         due = (since >= self.config.face_recheck_s or (track.face is None and since >= 0.5) or
@@ -316,20 +317,15 @@ def fuse(bodies: list[Box], faces: list[Box], known: list[Box], bounds: tuple[in
     parts that move); a face with no shape around it stands for a person of its own."""
     people, rest = [], list(bodies)
     for anchor, face in [(body_below(f, bounds), f) for f in faces] + [(k, None) for k in known]:
-        mine = [b for b in rest if iou(b, anchor) > 0.1 or _holds(anchor, b)]
+        mine = [b for b in rest if iou(b, anchor) > 0.1 or inside(b, anchor)]
         rest = [b for b in rest if b not in mine]
         together = union(mine) if mine else None
-        if together is not None and (face is None or _holds(together, face)):
+        if together is not None and (face is None or inside(face, together)):
             people.append(together)
         elif face is not None:
             people.append(anchor)
     return people + rest
 
-
-def _holds(body: Box, face: Box) -> bool:
-    """The face's centre lies in the body box."""
-    cx, cy = face[0] + face[2] // 2, face[1] + face[3] // 2
-    return body[0] <= cx <= body[0] + body[2] and body[1] <= cy <= body[1] + body[3]
 
 
 __all__ = ["Detections", "Plate", "TrackView", "VisionAnalyzer"]

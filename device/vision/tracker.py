@@ -24,11 +24,11 @@ from device.vision.tracks import (
     Track,
     TrackEvent,
     _closeness,
-    _inside,
     adopt,
     alike,
     associate,
     centre,
+    inside,
     iou,
     revive,
 )
@@ -85,7 +85,7 @@ class Tracker:
             if j in matched.values():
                 continue
             track = self._reclaim(box, hists[j], taken)
-            if track is None and any(iou(box, b) >= 0.3 or _inside(box, b)
+            if track is None and any(iou(box, b) >= 0.3 or inside(box, b)
                                      or (alike(t, hists[j]) >= 0.7 and _closeness(b, box, 0.0) > 0) for t, b in held):
                 continue
             if track is None:
@@ -106,7 +106,7 @@ class Tracker:
             if id(track) in taken:
                 track.occluded_since = None
                 continue
-            hiding = [b for b in boxes if iou(track.box, b) >= 0.2 or _inside(track.box, b)]
+            hiding = [b for b in boxes if iou(track.box, b) >= 0.2 or inside(track.box, b)]
             if track.occluded_since is None and any(iou(track.box, t.trail_box) >= 0.4 for t in seen):
                 hiding = []           # it was on top of someone else already: a double of them, not hidden
             if hiding and (track.occluded_since is None or ts - track.occluded_since < self.max_occluded_s):
@@ -132,7 +132,7 @@ class Tracker:
                 continue
             if abs(centre(track.box)[0] - centre(box)[0]) > 1.5 * max(track.box[2], box[2]):
                 continue
-            stepped_out = track.occluded_since is not None and _inside(box, track.box)
+            stepped_out = track.occluded_since is not None and inside(box, track.box)
             score = alike(track, hist) - (0.3 if stepped_out else 0.6)
             if score > best_score:
                 best, best_score = track, score

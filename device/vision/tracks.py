@@ -136,7 +136,7 @@ def alike(track: Track, hist: np.ndarray | None) -> float:
     return 1.0 - cv2.compareHist(track.signature.clothes, hist, cv2.HISTCMP_BHATTACHARYYA)
 
 
-def _inside(a: Box, b: Box) -> bool:
+def inside(a: Box, b: Box) -> bool:
     """The centre of a lies within b."""
     x, y = centre(a)
     return b[0] <= x <= b[0] + b[2] and b[1] <= y <= b[1] + b[3]

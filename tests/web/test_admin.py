@@ -316,8 +316,9 @@ def test_a_kit_without_a_readable_pin_says_how_to_make_one(client, kit, pin):
 def test_the_kiosk_page_never_holds_the_pin_even_on_the_device(client, kit, pin):
     for environ in (DEVICE, PHONE):
         assert not has(client.get("/kiosk", environ_base=environ), pin)
-    assert "Admin PIN set" in client.get("/kiosk", environ_base=DEVICE).get_data(as_text=True)
-    assert "Admin PIN" not in client.get("/kiosk", environ_base=PHONE).get_data(as_text=True)
+    device, phone = (client.get("/kiosk", environ_base=e).get_data(as_text=True) for e in (DEVICE, PHONE))
+    assert "Admin PIN set" in device and "view=kiosk" in device, "the device's own screen: its clear view"
+    assert "Admin PIN" not in phone and "view=public" in phone
     assert client.get("/kiosk/pin", environ_base=DEVICE).get_json() == {"state": "hidden"}
     answer = client.get("/kiosk/pin", environ_base=PHONE)
     assert answer.status_code == 403 and "own screen" in answer.get_data(as_text=True)

@@ -298,15 +298,6 @@ def test_the_data_page_shows_and_explains_a_damaged_database_moved_aside_and_the
     assert "<code>awareness.db.reserve</code>" in html and "holds nothing" in html
 
 
-def test_the_kiosk_page_never_holds_the_pin(client, kit):
-    """Not even on the device's own screen: the button shows it there for a moment (tests/web/test_admin.py)."""
-    pin = kit.admin.reset()
-    local = client.get("/kiosk", environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_data(as_text=True)
-    remote = client.get("/kiosk", environ_base={"REMOTE_ADDR": "192.168.4.20"}).get_data(as_text=True)
-    assert pin not in local and "Admin PIN set" in local and "view=kiosk" in local
-    assert pin not in remote and "Admin PIN" not in remote and "view=public" in remote
-
-
 def test_the_kiosk_qr_codes(client, kit, app):
     from web.views.kiosk import _escape_wifi
 

@@ -50,8 +50,9 @@ def qr_svg(text: str) -> str:
     return qr_svg_text(_svg(text).get_data(as_text=True))
 
 
-def _notice(lang: str) -> Notice:
-    state = LiveState.of_kit(current_app.extensions["kit"])
+def _notice(lang: str, state: LiveState | None = None) -> Notice:
+    """The notice in *lang*, from the kit's live *state* (read now unless given: the sign reads it once)."""
+    state = state or LiveState.of_kit(current_app.extensions["kit"])
     return build(state, gettext_for(lang), url=dashboard_url(), lang=lang)
 
 
@@ -71,7 +72,8 @@ def notice():
 @bp.get("/notice/sign")
 def sign():
     order = [g.lang] + [code for code, _ in LANGUAGES if code != g.lang]
-    sides = [_notice(code) for code in order]
+    state = LiveState.of_kit(current_app.extensions["kit"])
+    sides = [_notice(code, state) for code in order]
     return _nocache(render_template("sign.html", sides=sides, qr=qr_svg(sides[0].sign.you_url), inline_css=None))
 
 

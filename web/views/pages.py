@@ -114,11 +114,12 @@ def data():
     side = {name: store.side_rows(name, limit=PER_PAGE, offset=(side_page[name] - 1) * PER_PAGE)
             for name in SIDE_TABLES}
     files = _files(store.data_dir)
+    storage = store.status()
     return render_template(
         "data.html", inventory=inventory, kinds_shown=list(KINDS) + sorted(set(inventory) - set(KINDS)),
         rows=rows, total=total, page=page, pages=pages, per_page=PER_PAGE, asked=asked,
         filters={"kind": kind or "", "subject": subject or "", "since": request.args.get("since", "").strip(),
                  "until": request.args.get("until", "").strip()},
         side=side, side_page=side_page, side_pages=side_pages, table=table, columns=store.tables(), files=files,
-        db_bytes=store.size_bytes(), files_bytes=sum(f["bytes"] for f in files), retention=kit.retention.hours,
-        disk=kit.retention.disk, storage=store.status(), last_forget=kit.forgetting.last, now=time.time())
+        db_bytes=storage["bytes"], files_bytes=sum(f["bytes"] for f in files), retention=kit.retention.hours,
+        disk=kit.retention.disk, storage=storage, last_forget=kit.forgetting.last, now=time.time())

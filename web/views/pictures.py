@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 
@@ -18,23 +17,6 @@ CHARTS_EVERY_S = 10.0
 MAKERS: dict[str, Callable] = {"timeline": lambda store: charts.timeline(store, time.time()),
                                "hours": lambda store: charts.hours(store, time.time()),
                                "dwell": charts.dwell}
-
-
-class Recent:
-    """The last result of each maker, made again only when older than *every_s*."""
-
-    def __init__(self, every_s: float) -> None:
-        self.every_s = every_s
-        self._lock = threading.Lock()
-        self._made: dict[str, tuple[float, str]] = {}
-
-    def get(self, name: str, make: Callable[[], str]) -> str:
-        with self._lock:
-            made, value = self._made.get(name, (-self.every_s, ""))
-            if time.monotonic() - made >= self.every_s:
-                value = make()
-                self._made[name] = (time.monotonic(), value)
-            return value
 
 
 @bp.get("/heatmap.jpg")
