@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
@@ -105,10 +104,6 @@ def create_app(kit: Any, test_config: dict[str, Any] | None = None) -> Flask:
     @app.context_processor
     def _globals() -> dict[str, Any]:
         return {"kinds": KINDS}
-
-    @app.template_filter("ts")
-    def _ts(value: float | None) -> str:
-        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(value)) if value is not None else "–"
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

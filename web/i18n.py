@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     app.jinja_env.filters["translate"] = gettext
+    app.jinja_env.filters["ts"] = timestamp
 
     @app.before_request
     def _language() -> None:
@@ -84,3 +86,8 @@ def init_app(app: Flask) -> None:
 def language_url(code: str) -> str:
     args = {**(request.view_args or {}), **request.args.to_dict(), "lang": code}
     return url_for(request.endpoint or "pages.live", **args)
+
+
+def timestamp(value: float | None) -> str:
+    """A time for a page (the kit's local time), "–" for none."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(value)) if value is not None else "–"
