@@ -19,11 +19,10 @@ run: $(VENV)/.installed-run
 
 test: $(VENV)/.installed-dev $(VENV)/debian12/.installed
 	@tools/system-deps.sh $(TEST_DEBS)
-	$(BIN)/python -m pytest $(ARGS)
 ifeq ($(ARGS),)
-	@echo "The dashboard again, on the Flask and Werkzeug a Raspberry Pi gets from apt ($(DEBIAN12_WEB)):"
-	PYTHONPATH=$(VENV)/debian12 $(BIN)/python -c 'import flask; assert flask.__version__ == "2.2.2", flask.__version__'
-	PYTHONPATH=$(VENV)/debian12 $(BIN)/python -m pytest -q -p no:cacheprovider tests/web
+	tools/run-tests.sh $(BIN)/python $(VENV)/debian12
+else
+	$(BIN)/python -m pytest $(ARGS)
 endif
 
 lint: $(VENV)/.installed-dev
