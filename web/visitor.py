@@ -3,10 +3,14 @@
 What is stored and shown about a phone is the subject the kit derives from the token (kit.visitors.subject_of),
 so a subject seen on /data or the API is no use as a cookie. A bare GET stores nothing and sets no cookie:
 the token is given when the page's script reports the browser's details (POST /you/reveal), at a bounded
-rate per client address.
+rate per client address. After "forget me" the phone holds, instead of its token, a cookie that says only that
+it asked to be forgotten (the same for every phone): nothing is recorded about it until its visitor carries on.
 
     visitor_subject()      # "visitor:3f...": the subject of the phone making this request, or None
     new_visitor()          # a new token for this response's cookie; its subject
+    forgotten()            # True: this phone asked to be forgotten and has not carried on since
+    g.forgotten = True     # this response ends the phone's token and says it asked to be forgotten
+    g.carried_on = True    # this response ends that: the phone may be recorded again
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import Callable
 from flask import Flask, Response, current_app, g, request
 
 VISITOR_COOKIE = "ak_visitor"
+FORGOTTEN_COOKIE = "ak_forgotten"      # "1", and nothing else: names nobody
 TOKEN_BYTES = 32            # 64 hex: the 32-hex values of earlier versions (shown on /data then) are not tokens
 COOKIE_DAYS = 365
 
@@ -34,11 +39,14 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _remember(response: Response) -> Response:
+        cookie = {"httponly": True, "samesite": "Lax", "secure": request.is_secure}
         if getattr(g, "forgotten", False):      # the cookie that linked this phone to its data goes too
-            response.delete_cookie(VISITOR_COOKIE, httponly=True, samesite="Lax", secure=request.is_secure)
+            response.delete_cookie(VISITOR_COOKIE, **cookie)
+            response.set_cookie(FORGOTTEN_COOKIE, "1", max_age=COOKIE_DAYS * 86400, **cookie)
         elif getattr(g, "new_token", False):
-            response.set_cookie(VISITOR_COOKIE, g.visitor_token, max_age=COOKIE_DAYS * 86400, httponly=True,
-                                samesite="Lax", secure=request.is_secure)
+            response.set_cookie(VISITOR_COOKIE, g.visitor_token, max_age=COOKIE_DAYS * 86400, **cookie)
+        if getattr(g, "carried_on", False):
+            response.delete_cookie(FORGOTTEN_COOKIE, **cookie)
         return response
 
 
@@ -51,6 +59,11 @@ def visitor_subject() -> str | None:
     if getattr(g, "visitor_token", None) is None:
         return None
     return current_app.extensions["kit"].visitors.subject_of(g.visitor_token)
+
+
+def forgotten() -> bool:
+    """Whether this phone asked to be forgotten (and its visitor has not carried on since)."""
+    return request.cookies.get(FORGOTTEN_COOKIE) == "1"
 
 
 def new_visitor() -> str:

@@ -9,10 +9,13 @@ import re
 import time
 from types import SimpleNamespace
 
+import numpy as np
+
 from device.observations import Observation
 from tests.web.conftest import cookie, csrf, give_cookie
 
 SUBJECT = re.compile(r"<code>(visitor:[0-9a-f]{32})</code>")
+SERBIAN = {"Accept-Language": "sr-Latn-RS,sr;q=0.9"}
 
 
 def arrive(client, **request) -> str:
@@ -39,6 +42,20 @@ def visitors(kit) -> int:
     return kit.store.side_rows("visitors")[0]
 
 
+def snapshot(kit, track: str) -> int:
+    """A picture of *track* kept as the vision pipeline keeps one (blurred); its id in the snapshots table."""
+    image = np.full((120, 80, 3), 128, np.uint8)
+    kit.snapshots.save(track, image, (20, 10, 40, 40), time.time())
+    assert kit.store.flush(5)
+    return next(r["id"] for r in kit.store.side_rows("snapshots")[1] if r["subject"] == track)
+
+
+def nothing_new(kit, before: int) -> bool:
+    """No visitor row and no guess were added since there were *before* visitor rows."""
+    assert kit.store.flush(5)
+    return visitors(kit) == before and kit.store.count(kind="correlation") == 0
+
+
 def test_a_visitor_sees_what_their_phone_revealed_and_can_forget_themselves(client, kit):
     page = client.get("/you", headers={"User-Agent": "Mozilla/5.0 <script>alert(1)</script>",
                                        "Accept-Language": "sr-Latn,en;q=0.8"}).get_data(as_text=True)
@@ -61,7 +78,7 @@ def test_a_visitor_sees_what_their_phone_revealed_and_can_forget_themselves(clie
     assert response.status_code == 303
     assert "ak_visitor=;" in response.headers.get("Set-Cookie", "")
     after = client.get("/you").get_data(as_text=True)
-    assert re.search(r"Done: \d+ items about you were erased", after)
+    assert re.search(r"Done: [2-9] items about you were erased", after)
     assert kit.store.count(subject=subject) == 0 and kit.store.visitor(subject) is None
     assert kit.store.count(subject="track:42") == 0, "the track they said is them goes with them"
     assert kit.store.count(subject="track:43") == 1, "someone else's track stays"
@@ -214,17 +231,165 @@ def test_every_bad_answer_gets_a_4xx_with_a_reason_and_erases_nothing(app, clien
     assert kit.store.count(subject="track:7") == 1, "nothing was confirmed, so nothing of track:7 went"
 
 
-def test_after_forget_me_the_page_shows_the_erasure_and_records_nobody(client, kit):
+# ---- issue 15: "/you that a visitor can trust"
+
+
+def test_after_forget_me_nothing_is_recorded_until_the_visitor_carries_on(client, kit, monkeypatch):
+    someone = SimpleNamespace(id=3, first_seen=time.time(), looking=True)
+    monkeypatch.setattr(kit.visitors, "_in_view", lambda: [someone])      # a person the kit could link to
     subject = arrive(client)
-    assert visitors(kit) == 1
+    assert visitors(kit) == 1 and kit.store.count(kind="correlation") == 1
     forgot = client.post("/you/forget", data={"csrf": csrf(client, "/you")})
-    assert forgot.status_code == 303
-    confirmation = client.get("/you")
+    assert forgot.status_code == 303 and forgot.headers["Location"].endswith("/you#erased")
+    assert "ak_visitor=;" in forgot.headers["Set-Cookie"] and cookie(client, "ak_forgotten").value == "1"
+    assert kit.store.count(subject=subject) == 0 and visitors(kit) == 0
+    for _ in range(3):                                      # the confirmation, reloaded
+        confirmation = client.get("/you")
+        assert "ak_visitor" not in confirmation.headers.get("Set-Cookie", ""), "no new cookie"
+        page = confirmation.get_data(as_text=True)
+        assert "Done: 2 items about you were erased:" in page
+        assert "1 record of your visits" in page and "1 guess or answer about which person you are" in page
+        assert 'data-report="no"' in page, "the page's script stores nothing on the confirmation"
+        assert not SUBJECT.search(page) and "visit number" not in page and "We think you are" not in page
+        assert "Start a new record" in page and "Forget me" not in page
+    assert nothing_new(kit, 0), "the confirmation records nobody and guesses nothing"
+    token = csrf(client, "/you")
+    refused = client.post("/you/reveal", data={"csrf": token, "time_zone": "Europe/Belgrade"})
+    assert refused.status_code == 409 and "Start a new record" in refused.get_json()["reason"]
+    assert "ak_visitor" not in refused.headers.get("Set-Cookie", "")
+    assert nothing_new(kit, 0), "not even the page's script records the visitor"
+    assert client.post("/you/answer", data={"csrf": token, "track": "track:3", "answer": "yes"}).status_code == 403
+
+    carry_on = client.post("/you/again", data={"csrf": token})
+    assert carry_on.status_code == 303 and "ak_visitor" not in carry_on.headers.get("Set-Cookie", "")
+    assert cookie(client, "ak_forgotten") is None, "the phone no longer says it asked to be forgotten"
+    page = client.get("/you").get_data(as_text=True)
+    assert 'data-report="yes"' in page and "Done:" not in page and "Forget me" in page
+    reply = client.post("/you/reveal", data={"csrf": token})       # what the page's script does
+    assert reply.status_code == 200 and reply.get_json()["created"] is True
+    assert "ak_visitor=" in reply.headers["Set-Cookie"], "a new cookie, now that the visitor chose it"
+    again = reply.get_json()["subject"]
+    assert again != subject and visitors(kit) == 1 and kit.store.count(subject=again, kind="correlation") == 1
+    assert re.search(r"visit number\s+<strong>1</strong>", client.get("/you").get_data(as_text=True))
+
+
+def test_a_phone_that_asked_to_be_forgotten_stays_forgotten_in_a_new_browser_session(app, kit):
+    phone = app.test_client()
+    give_cookie(phone, "ak_forgotten", "1")         # what "forget me" left; the session that saw it is gone
+    page = phone.get("/you", headers=SERBIAN).get_data(as_text=True)
+    assert "Tražili ste da vas ovaj uređaj zaboravi." in page and 'data-report="no"' in page
+    assert "Gotovo" not in page, "what was erased is not known to this session"
+    assert phone.post("/you/reveal", data={"csrf": csrf(phone, "/you")}).status_code == 409
+    assert nothing_new(kit, 0)
+    phone.post("/you/again", data={"csrf": csrf(phone, "/you")})
+    assert phone.post("/you/reveal", data={"csrf": csrf(phone, "/you")}).get_json()["created"] is True
+
+
+def test_forget_me_without_a_record_erases_nothing_and_says_so(client, kit):
+    client.post("/you/forget", data={"csrf": csrf(client, "/you")})
+    page = client.get("/you", headers=SERBIAN).get_data(as_text=True)
+    assert "Gotovo: o vama ništa nije bilo sačuvano, pa nije bilo šta da se obriše." in page
+    assert 'data-report="no"' in page and "Započni novi zapis" in page
+    assert nothing_new(kit, 0)
+
+
+def test_what_was_erased_is_named_in_words_with_plural_forms(client, kit):
+    subject = arrive(client)
+    for track in ("track:41", "track:42"):
+        person(kit, track)
+        offer(kit, subject, track)
     assert kit.store.flush(5)
-    assert visitors(kit) == 0 and kit.store.count(subject=subject) == 0, "the confirmation records nobody"
-    assert kit.store.count(kind="correlation") == 0, "and makes no new guess"
-    page = confirmation.get_data(as_text=True)
-    assert re.search(r"Done: [1-9]\d* items about you were erased", page) and "stored now" in page
-    assert 'data-report="no"' in page, "the page's script stores nothing on the confirmation"
-    assert "ak_visitor" not in confirmation.headers.get("Set-Cookie", ""), "no new cookie"
-    assert not SUBJECT.search(page) and "visit number" not in page
+    token = csrf(client, "/you")
+    for track in ("track:41", "track:42"):
+        client.post("/you/answer", data={"csrf": token, "track": track, "answer": "yes"})
+    client.post("/you/forget", data={"csrf": token})
+    english = client.get("/you").get_data(as_text=True)
+    assert "Done: 9 items about you were erased:" in english
+    for words in ("1 record of your visits", "4 guesses and answers about which person you are",
+                  "2 camera tracks of people you said are you", "2 observations of the kind “People tracked”"):
+        assert words in english, words
+    serbian = client.get("/you", headers=SERBIAN).get_data(as_text=True)
+    assert "Gotovo: obrisano je 9 stavki o vama:" in serbian
+    for words in ("1 zapis o vašim posetama", "4 nagađanja i odgovora o tome koja ste osoba",
+                  "2 praćenja kamerom osoba za koje ste rekli da ste vi", "2 zapažanja vrste „Praćeni ljudi“"):
+        assert words in serbian, words
+
+
+def test_stored_rows_read_as_sentences_in_the_pages_language_and_as_stored(client, kit):
+    pixel = {"User-Agent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) Mobile"}
+    subject = arrive(client, headers=pixel)
+    offer(kit, subject, "track:28")
+    assert kit.store.flush(5)
+    token = csrf(client, "/you")
+    client.post("/you/answer", data={"csrf": token, "track": "track:28", "answer": "no"})
+    english = client.get("/you").get_data(as_text=True)
+    stored = english[english.index('<div id="you-stored">'):]
+    assert "Your phone was linked to person #28 (50% sure)." in stored
+    assert "You said person #28 is someone else." in stored
+    assert re.search(r"Your phone's visits to this page: 1 visit; the first: ", stored)
+    assert "Device: Android phone (Pixel 8)" in stored and "Time zone: Europe/Belgrade" in stored
+    assert ">correlation<" not in stored and "<td>correlation" not in stored, "no kind identifiers as text"
+    assert stored.count("<summary>as stored</summary>") == 3, "each row also as stored"
+    assert '"track": "track:28"' in stored, "the raw value is still there"
+    serbian = client.get("/you", headers={**SERBIAN, **pixel}).get_data(as_text=True)
+    assert "Vaš telefon je povezan sa osobom br. 28 (sigurnost 50%)." in serbian
+    assert "Rekli ste da je osoba br. 28 neko drugi." in serbian
+    assert "Uređaj: Android telefon (Pixel 8)" in serbian, "stored, and shown in the page's language"
+    assert '<dd id="f-device">Android telefon (Pixel 8)</dd>' in serbian
+    assert "kako je sačuvano" in serbian
+    client.post("/you/reveal", data={"csrf": token})
+    assert "2 visits;" in client.get("/you").get_data(as_text=True)
+    for n, form in ((2, "2 posete"), (3, "3 posete"), (4, "4 posete"), (5, "5 poseta")):
+        if n > 2:
+            client.post("/you/reveal", data={"csrf": token})
+        assert f"Posete vašeg telefona ovoj stranici: {form};" in client.get("/you", headers=SERBIAN).get_data(
+            as_text=True), form
+
+
+def test_the_guess_shows_the_guessed_persons_picture_so_the_visitor_can_check_it(client, kit, monkeypatch):
+    pictured = SimpleNamespace(id=28, first_seen=time.time(), looking=True)
+    picture = snapshot(kit, "track:28")
+    monkeypatch.setattr(kit.visitors, "_in_view", lambda: [pictured])
+    token = csrf(client, "/you")
+    reply = client.post("/you/reveal", data={"csrf": token}).get_json()
+    assert reply["guess"]["track"] == "track:28" and reply["picture"]["id"] == picture
+    guess = reply["parts"]["you-guess"]
+    assert "We think you are <strong>person #28</strong>" in guess
+    assert f'<img src="/snapshots/{picture}.jpg"' in guess and 'alt="The picture the kit kept of person #28"' in guess
+    assert f'src="/snapshots/{picture}.jpg"' in client.get("/you").get_data(as_text=True)
+
+    nobody_pictured = SimpleNamespace(id=29, first_seen=time.time(), looking=True)
+    monkeypatch.setattr(kit.visitors, "_in_view", lambda: [nobody_pictured])
+    other = client.application.test_client()
+    guess = other.post("/you/reveal", data={"csrf": csrf(other, "/you")}).get_json()["parts"]["you-guess"]
+    assert "person #29" in guess and "No picture was kept of this person." in guess and "<img" not in guess
+
+
+def test_the_report_replies_with_the_parts_it_changed_so_the_page_is_rendered_once(client, kit):
+    page = client.get("/you", headers={"User-Agent": "Mozilla/5.0 <b>bold</b>"}).get_data(as_text=True)
+    assert all(f'<div id="{part}">' in page for part in ("you-who", "you-guess", "you-stored"))
+    reply = client.post("/you/reveal", data={"csrf": csrf(client, "/you"), "time_zone": "<i>Mars</i>"},
+                        headers={"User-Agent": "Mozilla/5.0 <b>bold</b>"}).get_json()
+    assert set(reply) >= {"stored", "subject", "visits", "created", "guess", "picture", "parts"}
+    parts = reply["parts"]
+    assert set(parts) == {"you-who", "you-guess", "you-stored"}
+    assert f"<code>{reply['subject']}</code>" in parts["you-who"] and "<strong>1</strong>" in parts["you-who"]
+    assert "Nobody was in front of the camera" in parts["you-guess"]
+    assert "&lt;i&gt;Mars&lt;/i&gt;" in parts["you-stored"] and "&lt;b&gt;bold&lt;/b&gt;" in parts["you-stored"]
+    assert "<i>" not in parts["you-stored"] and "<b>" not in parts["you-stored"], "what a phone sent is escaped"
+    serbian = client.post("/you/reveal", data={"csrf": csrf(client, "/you")}, headers=SERBIAN).get_json()
+    assert "Ovo je poseta broj" in serbian["parts"]["you-who"], "in the page's language"
+
+
+def test_forget_me_in_an_exhibition_follows_the_erasure_on_the_other_kits(client, kit, monkeypatch):
+    from device.exhibition.erasing import Erased
+
+    arrive(client)
+    erased = Erased({"visitors": 1, "correlation": 2})
+    erased.command = "c0ffee"
+    monkeypatch.setattr(kit.forgetting, "me", lambda subject: erased)     # what ForgettingEverywhere returns
+    client.post("/you/forget", data={"csrf": csrf(client, "/you")})
+    for _ in range(2):                                  # reloaded: the line goes on following the command
+        page = client.get("/you").get_data(as_text=True)
+        assert re.search(r'<p class="note" id="everywhere" [^>]*data-command="c0ffee"', page)
+        assert "Done: 3 items about you were erased:" in page and "2 guesses and answers" in page

@@ -1,4 +1,5 @@
 // awareness-kit /you: read what the browser tells any site, show it, and store it with the visit.
+// The page is rendered once: the reply to the report (POST /you/reveal) carries the parts that changed.
 "use strict";
 (async function () {
   const t = window.t;     // messages in the page's language (i18n.js)
@@ -32,7 +33,7 @@
     const cell = document.getElementById("f-" + key);
     if (cell) cell.textContent = shown[key] ? shown[key](value) : value;
   }
-  // Just after "forget me" the page stores nothing: opening it again starts a new record.
+  // After "forget me" the page stores nothing until the visitor presses "Start a new record".
   if (holder.dataset.report !== "yes") {
     followErasure(document.getElementById("everywhere"));
     return;
@@ -40,13 +41,15 @@
   try {
     const reply = await fetch("/you/reveal", { method: "POST", body, credentials: "same-origin" });
     if (!reply.ok) return;
-    // The visit is stored now (and perhaps a guess made): show the page's parts that say so.
-    const page = await fetch("/you", { credentials: "same-origin" });
-    if (!page.ok) return;
-    const fresh = new DOMParser().parseFromString(await page.text(), "text/html");
-    for (const id of ["you-who", "you-guess", "you-stored"]) {
-      const now = document.getElementById(id), next = fresh.getElementById(id);
-      if (now && next && !now.contains(document.activeElement)) now.replaceWith(document.adoptNode(next));
+    // The visit is stored now (and perhaps a guess made): the reply has the page's parts that say so, made
+    // on the kit with the page's own templates (everything a visitor sent in them is escaped there).
+    const parts = (await reply.json()).parts || {};
+    for (const [id, html] of Object.entries(parts)) {
+      const now = document.getElementById(id);
+      if (!now || now.contains(document.activeElement)) continue;
+      const next = document.createElement("template");
+      next.innerHTML = html;
+      now.replaceChildren(next.content);
     }
   } catch (e) { /* the page was left meanwhile */ }
 })();

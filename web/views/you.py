@@ -3,7 +3,12 @@
 
 A GET only reads: it shows what the request revealed without storing it. A visit is stored when the page's
 script reports the browser's details (POST /you/reveal); that is also when a new phone gets its token (at a
-bounded rate per address) and when the kit makes its guess at who holds the phone.
+bounded rate per address) and when the kit makes its guess at who holds the phone. The reply carries the
+page's parts that changed, so the page is rendered once.
+
+After "forget me" the phone holds a cookie that says only that (web/visitor.py), its browser's session what was
+erased; the kit records nothing about that phone (no visitor row, no token, no guess), however often the page is
+opened, until the visitor asks for a new record (POST /you/again).
 """
 
 from __future__ import annotations
@@ -14,13 +19,27 @@ import sqlite3
 import time
 from typing import Any
 
-from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    get_template_attribute,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.exceptions import ServiceUnavailable
 
 from device.errors import StoreError
+from device.observations import KINDS
 from device.services.visitors import TRACK, NotOffered
 from web.useragent import parse
-from web.visitor import new_visitor, visitor_subject
+from web.visitor import forgotten, new_visitor, visitor_subject
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +48,12 @@ bp = Blueprint("you", __name__)
 # What the page's script may report, each as a short string: what a browser tells any site that asks.
 REVEALED = ("time_zone", "screen", "pixel_ratio", "touch_points", "cpu_cores", "memory_gb", "battery",
             "charging", "local_time")
+# How a visit's stored details are listed: what the phone is first, its full user agent last.
+KEPT_ORDER = ("device", "os", "browser", "ip", "languages", *REVEALED, "user_agent")
+# What "forget me" erased, in the order the page names it; other kinds follow, the signatures in memory last.
+ERASED_ORDER = ("visitors", "correlation", "tracks", "snapshots")
+SHOWN = 200                     # the newest rows about a visitor that the page lists
+PARTS = {"you-who": "who", "you-guess": "guess", "you-stored": "stored"}     # element id -> macro in _you.html
 STORE_FAILURES = (sqlite3.Error, StoreError, TimeoutError, OSError)
 
 
@@ -45,37 +70,78 @@ def _cannot_store(exc: Exception) -> ServiceUnavailable:
                               "about you was changed: try again in a minute", retry_after=60)
 
 
+def _refuse(status: int, name: str, reason: str, **headers: str) -> Response:
+    """A refusal the page's script reads (JSON, as /api/ errors are)."""
+    response = jsonify(error=name, status=status, reason=reason)
+    response.status_code = status
+    response.headers.update(headers)
+    return response
+
+
+def _view(kit: Any, subject: str | None) -> dict[str, Any]:
+    """Everything /you shows about the phone making this request, read from the store (nothing written)."""
+    row, kept = kit.visitors.row(subject) if subject else (None, {})
+    erased = None
+    if row is None and _forgotten():        # what was erased, if this browser session saw it; else only that
+        erased = session.get("forgotten") or {"counts": [], "total": None, "command": None}
+    guess, answered = kit.visitors.guess_for(subject, time.time(), make=False) if row else (None, {})
+    observations = kit.store.query(subject=subject, limit=SHOWN, newest_first=True) if subject else []
+    linked = sorted(kit.visitors.linked(subject), key=lambda t: int(t.split(":")[1])) if observations else []
+    return {
+        "subject": subject if row else None, "row": row,
+        "visits": row["visits"] if row else 0, "first_seen": row["first_seen"] if row else None,
+        "kept": {key: kept[key] for key in (*KEPT_ORDER, *sorted(set(kept) - set(KEPT_ORDER))) if key in kept},
+        "details": {**{k: v for k, v in kept.items() if k in REVEALED}, **_this_request()},
+        "guess": guess, "answered": answered, "picture": _picture(kit.store, guess),
+        "observations": observations, "kinds": KINDS,
+        "linked": [{"id": int(t.split(":")[1]), "rows": kit.store.count(subject=t)} for t in linked],
+        "forgotten": erased, "report": erased is None,
+    }
+
+
+def _forgotten() -> bool:
+    """Whether this phone's visitor asked to be forgotten and has not carried on since."""
+    return forgotten() or bool(session.get("forgotten"))
+
+
+def _picture(store: Any, guess: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The newest snapshot kept of the guessed person ({"id", "src"}), or None: no picture was kept."""
+    if not guess:
+        return None
+    _, rows = store.side_rows("snapshots", subject=guess["track"], limit=1)     # the newest
+    if not rows:
+        return None
+    return {"id": rows[0]["id"], "src": url_for("snapshots.picture", id=rows[0]["id"])}
+
+
+def _parts(view: dict[str, Any]) -> dict[str, str]:
+    """The page's parts that storing a visit changes, as HTML (the same macros the page uses)."""
+    return {element: str(get_template_attribute("_you.html", macro)(view)) for element, macro in PARTS.items()}
+
+
 @bp.get("/you")
 def you():
     kit = current_app.extensions["kit"]
-    subject = visitor_subject()
-    row, stored = kit.visitors.row(subject) if subject else (None, {})
-    details = {**{k: v for k, v in stored.items() if k in REVEALED}, **_this_request()}
-    guess, answered = kit.visitors.guess_for(subject, time.time(), make=False) if row else (None, {})
-    observations = kit.store.query(subject=subject, limit=200, newest_first=True) if subject else []
-    forgotten = session.pop("forgotten", None)
-    return render_template("you.html", subject=subject if row else None, visits=row["visits"] if row else 0,
-                           first_seen=row["first_seen"] if row else None, details=details,
-                           observations=observations, guess=guess, answered=answered, forgotten=forgotten,
-                           report=forgotten is None)
+    return render_template("you.html", view=_view(kit, visitor_subject()))
 
 
 @bp.post("/you/reveal")
 def reveal():
     """The page's script reports what the browser exposes; it is stored with the visit, like analytics do.
-    A phone without a visit gets its token here, if its address has not made too many new visitors."""
+    A phone without a visit gets its token here, if its address has not made too many new visitors and its
+    visitor has not just asked to be forgotten. The reply has the page's parts that changed."""
     kit = current_app.extensions["kit"]
     subject = visitor_subject()
     row, previous = kit.visitors.row(subject) if subject else (None, {})
     if row is None:
+        if _forgotten():
+            return _refuse(409, "Conflict", "you asked this kit to forget you: it records nothing about this phone "
+                                            "until you press 'Start a new record' (POST /you/again)")
         wait = current_app.extensions["new_visitors"].admit(request.remote_addr or "")
         if wait:
-            response = jsonify(error="Too Many Requests", status=429,
-                               reason="too many new visitors from this network address in the last minute: "
-                                      "nothing about this phone was stored; try again later")
-            response.status_code = 429
-            response.headers["Retry-After"] = str(math.ceil(wait))
-            return response
+            return _refuse(429, "Too Many Requests", "too many new visitors from this network address in the last "
+                                                     "minute: nothing about this phone was stored; try again later",
+                           **{"Retry-After": str(math.ceil(wait))})
         subject = subject or new_visitor()
     details = {**{k: v for k, v in previous.items() if k in REVEALED}, **_this_request()}
     for key in REVEALED:
@@ -85,13 +151,14 @@ def reveal():
     now = time.time()
     try:
         visits = kit.visitors.record(subject, now, details)
-        kit.visitors.guess_for(subject, now)        # made only now that the phone has a row
+        guess, _ = kit.visitors.guess_for(subject, now)     # made only now that the phone has a row
+        view = _view(kit, subject)
     except STORE_FAILURES as exc:
         if row is None:
             g.new_token = False                     # no row, no cookie: the phone stays unknown
         raise _cannot_store(exc) from exc
     return jsonify(stored={k: details[k] for k in REVEALED if k in details}, subject=subject, visits=visits,
-                   created=row is None)
+                   created=row is None, guess=guess, picture=view["picture"], parts=_parts(view))
 
 
 @bp.post("/you/answer")
@@ -116,13 +183,28 @@ def answer():
 
 @bp.post("/you/forget")
 def forget():
+    """Erase this phone's record and what is linked to it; the session remembers what went (shown by /you) and
+    that nothing is to be recorded about this phone until the visitor asks for a new record."""
     kit = current_app.extensions["kit"]
     subject = visitor_subject()
     try:
         counts = kit.forgetting.me(subject) if subject else {}
     except STORE_FAILURES as exc:
         raise _cannot_store(exc) from exc
-    session["forgotten"] = {"counts": dict(counts), "total": sum(counts.values()), "at": time.time(),
+    order = [key for key in ERASED_ORDER if counts.get(key)] + \
+        sorted(key for key, n in counts.items() if n and key not in ERASED_ORDER and key != "signatures in memory")
+    if counts.get("signatures in memory"):
+        order.append("signatures in memory")
+    session["forgotten"] = {"counts": [[key, int(counts[key])] for key in order],
+                            "total": sum(int(n) for n in counts.values()), "at": time.time(),
                             "command": getattr(counts, "command", None)}     # sent to the exhibition's kits
-    g.forgotten = True          # and the cookie that linked this phone to its data goes too
+    g.forgotten = True          # the cookie that linked this phone to its data goes; one naming nobody says so
+    return redirect(url_for("you.you") + "#erased", code=303)
+
+
+@bp.post("/you/again")
+def again():
+    """The visitor chooses to be recorded again: /you then stores a new visit, with a new cookie."""
+    session.pop("forgotten", None)
+    g.carried_on = True
     return redirect(url_for("you.you"), code=303)
