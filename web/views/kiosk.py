@@ -1,5 +1,9 @@
-"""The kiosk: the exhibition screen at 1920x1080, readable from 3 m, with QR codes to join and to open
-the dashboard.
+"""The kiosk: the exhibition screen (1920x1080 or a projector's 1280x720), readable from 3 m, with QR codes to
+join the kit's Wi-Fi and to open /you on a phone.
+
+Three views (device/services/screen.py): live (the camera, counters, a calm feed), data (what it has stored)
+and summary (class mode: big numbers for a projector). The page follows the kit's view, which the device's
+button cycles; /kiosk?view=summary shows one view whatever the button says.
 
 The kiosk faces visitors, so the admin PIN is never in its page: the page asks /kiosk/pin, which answers only the
 device's own screen, and gives the PIN only for the few seconds after a person at the device asked for it with
@@ -8,13 +12,26 @@ the button (device/services/pin_display.py)."""
 from __future__ import annotations
 
 import io
+import json
+import time
+from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 
 from device.network import lan_address
+from device.notice.kinds import note_for
+from device.services.screen import VIEWS
 from web.clients import is_local
+from web.live import Recent
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
+SUMMARY_EVERY_S = 2.0       # the summary's figures are read from the store at most this often, however many ask
+LINKED_LOOKBACK = 5000      # the day's phone-to-person guesses read to count the phones (a busy day has fewer)
+
+
+@bp.record_once
+def _setup(state) -> None:
+    state.app.extensions["kiosk_summary"] = Recent(SUMMARY_EVERY_S)
 
 
 def _escape_wifi(text: str) -> str:
@@ -25,6 +42,7 @@ def _escape_wifi(text: str) -> str:
 
 
 def dashboard_url() -> str:
+    """The dashboard's base address, ending in / ([kiosk] url, else this device's address on the network)."""
     kit = current_app.extensions["kit"]
     if kit.config.kiosk.url:
         return kit.config.kiosk.url
@@ -34,6 +52,12 @@ def dashboard_url() -> str:
         port = host.rsplit(":", 1)[1] if ":" in host else ""
         host = f"{lan}:{port}" if lan and port else (lan or host)
     return f"http://{host}/"
+
+
+def you_url() -> str:
+    """/you on the dashboard: what the kit knows about the phone that opens it, and "Forget me" (as on the sign)."""
+    base = dashboard_url()
+    return (base if base.endswith("/") else base + "/") + "you"
 
 
 def wifi_text() -> str | None:
@@ -54,14 +78,56 @@ def _svg(text: str) -> Response:
     return Response(out.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
+def _midnight(now: float) -> float:
+    """The start of *now*'s day, in the kit's local time."""
+    day = time.localtime(now)
+    return time.mktime((day.tm_year, day.tm_mon, day.tm_mday, 0, 0, 0, 0, 0, -1))
+
+
+def figures(store: Any, now: float) -> dict[str, Any]:
+    """The summary's figures from what *store* holds at *now* (a wipe empties them): people first seen today,
+    faces photographed today (one picture of each new person's face), phones the kit linked to a person today,
+    everything stored, and what it worked out, the most first: [[kind, count], ...]."""
+    midnight = _midnight(now)
+    inventory = store.inventory()
+    linked = store.query(kind="correlation", since=midnight, limit=LINKED_LOOKBACK)
+    inferred = sorted(([row["kind"], row["count"]] for row in inventory if note_for(row["kind"]).inferred),
+                      key=lambda pair: -pair[1])
+    return {"people_today": sum(int(n) for _, n in store.per_hour_new_tracks(since=midnight)),
+            "faces_today": store.count(kind="snapshot", since=midnight),
+            "phones_linked": len({o.subject for o in linked}),
+            "stored": sum(row["count"] for row in inventory),
+            "inferred": inferred}
+
+
+def summary() -> dict[str, Any]:
+    """figures() for this kit, read at most every SUMMARY_EVERY_S however many screens ask."""
+    make = lambda: json.dumps(figures(current_app.extensions["kit"].store, time.time()))  # noqa: E731
+    return json.loads(current_app.extensions["kiosk_summary"].get("summary", make))
+
+
 @bp.get("")
 def kiosk():
     kit = current_app.extensions["kit"]
+    live = current_app.extensions["live"]
+    asked = request.args.get("view")
+    if asked is not None and asked not in VIEWS:
+        abort(400, f"no such kiosk view {asked[:20]!r}: ?view= takes {', '.join(VIEWS)}, or nothing to follow "
+                   "the device's button")
+    status = live.status()
     local = is_local()
-    return render_template("kiosk.html", status=current_app.extensions["live"].status(), url=dashboard_url(),
-                           wifi=kit.config.kiosk.wifi_ssid,
-                           pin_created=kit.admin.created if local else None,
-                           local=local, retention_h=kit.config.store.retention_h)
+    return render_template("kiosk.html", status=status, view=asked or status["kiosk_view"], pinned=asked is not None,
+                           views=VIEWS, summary=summary(), url=you_url(), wifi=kit.config.kiosk.wifi_ssid,
+                           pin_created=kit.admin.created if local else None, local=local,
+                           retention_h=kit.config.store.retention_h)
+
+
+@bp.get("/summary.json")
+def summary_json():
+    """The summary view's figures from the store (the rest comes with the status event)."""
+    response = jsonify(summary())
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/pin")
@@ -76,7 +142,8 @@ def pin():
 
 @bp.get("/url.svg")
 def url_code():
-    return _svg(dashboard_url())
+    """The QR code to /you on the dashboard."""
+    return _svg(you_url())
 
 
 @bp.get("/wifi.svg")
