@@ -99,9 +99,12 @@ def _description(state: LiveState, _: Gettext) -> Section:
         detectors.append(_("Plate reading: %(name)s") % {"name": state.plate_reader})
     stored = state.stored()
     paragraphs = [
-        _("A Raspberry Pi in a public room watches, listens and senses like a smart-city camera, analyses what it "
-          "captures on the device, stores %(n)s kinds of data about the room and the people in it, and shows all "
-          "of it on a dashboard any phone nearby can open.") % {"n": len(stored)},
+        _.ngettext("A Raspberry Pi in a public room watches, listens and senses like a smart-city camera, analyses "
+                   "what it captures on the device, stores %(n)s kind of data about the room and the people in it, "
+                   "and shows all of it on a dashboard any phone nearby can open.",
+                   "A Raspberry Pi in a public room watches, listens and senses like a smart-city camera, analyses "
+                   "what it captures on the device, stores %(n)s kinds of data about the room and the people in it, "
+                   "and shows all of it on a dashboard any phone nearby can open.", len(stored)) % {"n": len(stored)},
         "; ".join(sources + detectors) + ".",
     ]
     return Section("description", _("The processing and its purposes"), paragraphs, entries=[

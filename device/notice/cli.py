@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from device.config import Config, load_config
 from device.errors import ConfigError
+
+if TYPE_CHECKING:
+    from web.i18n import Translations
 
 LANGS = ("en", "sr")
 DEFAULT_URL = "http://awareness-kit.local/"      # the name and port systemd/install.sh gives an installed kit
@@ -38,14 +40,11 @@ def add_parser(commands: Any) -> None:
     notice.add_argument("--output", "-o", type=Path, metavar="FILE", help="write here instead of standard output")
 
 
-def gettext_for(lang: str) -> Callable[[str], str]:
-    """The message catalog of *lang* (web/translations/<lang>.po) as a function."""
-    if lang == "en":
-        return lambda message: message
-    from web.i18n import HERE, load_catalog
+def gettext_for(lang: str) -> Translations:
+    """The messages of *lang* (web/translations/<lang>.po): _(message), _.ngettext(singular, plural, n)."""
+    from web.i18n import translations
 
-    catalog = load_catalog(HERE / "translations" / f"{lang}.po")
-    return lambda message: catalog.get(message, message)
+    return translations(lang)
 
 
 def write_notice(config: Config, *, fmt: str = "html", lang: str = "en", sign: bool = False,
@@ -73,8 +72,7 @@ def _html(notices: list, *, sign: bool) -> str:
     gettext = gettext_for(notices[0].lang)
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
                       extensions=["jinja2.ext.i18n"])
-    env.install_gettext_callables(gettext, lambda s, p, n: gettext(s if n == 1 else p),  # type: ignore[attr-defined]
-                                  newstyle=True)
+    env.install_gettext_callables(gettext.gettext, gettext.ngettext, newstyle=True)  # type: ignore[attr-defined]
     css = (HERE / "static" / "print.css").read_text(encoding="utf-8")
     from web.views.notice import qr_svg_text
 

@@ -11,14 +11,22 @@ Nothing here is written by hand for one kit: each sentence is chosen and filled 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from device.notice.kinds import note_for
 from device.notice.operator import NoticeConfig
 from device.notice.state import LiveState
 
-Gettext = Callable[[str], str]
+
+class Gettext(Protocol):
+    """A language (web.i18n.Translations): _("..."), _.ngettext("%(n)s day", "%(n)s days", n), _.number(1200)."""
+
+    def __call__(self, message: str) -> str: ...
+
+    def ngettext(self, singular: str, plural: str, n: float) -> str: ...
+
+    def number(self, value: float, digits: int = 3) -> str: ...
 
 
 @dataclass
@@ -74,7 +82,7 @@ def hours(_: Gettext, h: float) -> str:
     if h < 1:
         return _("%(n)s min") % {"n": round(h * 60)}
     if h >= 48 and h % 24 == 0:
-        return _("%(n)s days") % {"n": int(h // 24)}
+        return _.ngettext("%(n)s day", "%(n)s days", h // 24) % {"n": int(h // 24)}
     return _("%(n)s h") % {"n": int(h) if float(h).is_integer() else round(h, 1)}
 
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from device.notice.kinds import N_
+
+if TYPE_CHECKING:
+    from device.notice.document import Gettext
 
 CITY_CAMERAS = 1200        # the smart cameras Belgrade's interior ministry put up
 
@@ -97,9 +99,8 @@ class Lesson:
             return self.step
 
 
-def figures(step: Step, status: dict[str, Any], inventory: list[dict[str, Any]],
-            _: Callable[[str], str]) -> list[tuple[str, str]]:
-    """What the kit shows live for *step*: (label, value) pairs, labels translated."""
+def figures(step: Step, status: dict[str, Any], inventory: list[dict[str, Any]], _: Gettext) -> list[tuple[str, str]]:
+    """What the kit shows live for *step*: (label, value) pairs, in the language of *_*."""
     vision = status.get("vision") or {}
     counts = status.get("counts") or {}
     mic = status.get("microphone") or {}
@@ -117,17 +118,17 @@ def figures(step: Step, status: dict[str, Any], inventory: list[dict[str, Any]],
         "back": [(_("Recognised again"), counts.get("reid", 0)), (_("People tracked so far"),
                                                                   vision.get("tracked_total", "–"))],
         "listen": [(_("Someone speaking"), _("yes") if mic.get("speaking") else _("no")),
-                   (_("Sound level"), f"{mic.get('spl_db', '–')} dB"),
+                   (_("Sound level"), f"{_.number(mic['spl_db'], 1)} dB" if mic.get("spl_db") is not None else "–"),
                    (_("Stretches of speech noted"), counts.get("voice", 0)),
                    (_("Loud sounds noted"), counts.get("loud_event", 0))],
         "phone": [(_("Phones linked to a person"), counts.get("correlation", 0))],
-        "data": [(_("Items stored"), stored), (_("Kinds of data"), len(inventory))],
-        "city": [(_("Items this kit stored per hour"), round(stored / uptime_h)),
-                 (_("The same for 1,200 cameras, per day"), f"{round(stored / uptime_h * 24 * CITY_CAMERAS):,}"),
-                 (_("People tracked here per hour"), round(vision.get("tracked_total", 0) / uptime_h)),
+        "data": [(_("Items stored"), _.number(stored)), (_("Kinds of data"), len(inventory))],
+        "city": [(_("Items this kit stored per hour"), _.number(round(stored / uptime_h))),
+                 (_("The same for 1,200 cameras, per day"), _.number(round(stored / uptime_h * 24 * CITY_CAMERAS))),
+                 (_("People tracked here per hour"), _.number(round(vision.get("tracked_total", 0) / uptime_h))),
                  (_("The same for 1,200 cameras, per day"),
-                  f"{round(vision.get('tracked_total', 0) / uptime_h * 24 * CITY_CAMERAS):,}")],
-        "erase": [(_("Items stored"), stored)],
+                  _.number(round(vision.get("tracked_total", 0) / uptime_h * 24 * CITY_CAMERAS)))],
+        "erase": [(_("Items stored"), _.number(stored))],
     }
     return [(label, str(value)) for label, value in per_step.get(step.id, [])]
 

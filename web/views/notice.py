@@ -5,7 +5,6 @@ from /admin or the kiosk's keyboard, its plan and worksheet)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 
@@ -13,7 +12,7 @@ from device.notice.document import Notice, build
 from device.notice.lesson import MINORS, STEPS, WORKSHEET, Lesson, figures
 from device.notice.state import LiveState
 from web.clients import is_local
-from web.i18n import LANGUAGES
+from web.i18n import LANGUAGES, translations
 from web.security import is_admin
 from web.views.kiosk import _svg, dashboard_url
 
@@ -32,12 +31,6 @@ def _lesson_globals() -> dict:
     return {"lesson_now": lambda: _lesson_view()}
 
 
-def gettext_for(lang: str) -> Callable[[str], str]:
-    """The message catalog of *lang* as a function (the page's own _() follows the request's language)."""
-    catalog = current_app.extensions["catalogs"].get(lang)
-    return (lambda message: catalog.get(message, message)) if catalog else (lambda message: message)
-
-
 def qr_svg_text(svg: str) -> str:
     """A QR code's SVG document made inline: sized by CSS, no XML declaration, no id (the sign holds two)."""
     svg = re.sub(r"^<\?xml[^>]*>\s*", "", svg)
@@ -53,7 +46,7 @@ def qr_svg(text: str) -> str:
 def _notice(lang: str, state: LiveState | None = None) -> Notice:
     """The notice in *lang*, from the kit's live *state* (read now unless given: the sign reads it once)."""
     state = state or LiveState.of_kit(current_app.extensions["kit"])
-    return build(state, gettext_for(lang), url=dashboard_url(), lang=lang)
+    return build(state, translations(lang), url=dashboard_url(), lang=lang)
 
 
 def _nocache(html: str) -> Response:
@@ -98,7 +91,7 @@ def _lesson_view() -> dict:
 def lesson():
     kit = current_app.extensions["kit"]
     view = _lesson_view()
-    shown = figures(view["step"], kit.status(), kit.store.inventory(), gettext_for(g.lang))
+    shown = figures(view["step"], kit.status(), kit.store.inventory(), translations(g.lang))
     return _nocache(render_template("lesson.html", mode="step", teach=_may_teach(), figures=shown,
                                     local=is_local(), url=dashboard_url(), **view))
 

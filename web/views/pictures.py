@@ -1,5 +1,5 @@
 """Pictures drawn on the device: where people have been (/heatmap.jpg) and the live page's charts
-(/charts/<name>.svg), each made at most every few seconds however many phones ask."""
+(/charts/<name>.svg, in the page's language), each made at most every few seconds however many phones ask."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from flask import Blueprint, Response, abort, current_app
 
 from device.errors import DeviceUnavailable
 from web import charts
+from web.i18n import current
 
 bp = Blueprint("pictures", __name__)
 
 CHARTS_EVERY_S = 10.0
-MAKERS: dict[str, Callable] = {"timeline": lambda store: charts.timeline(store, time.time()),
-                               "hours": lambda store: charts.hours(store, time.time()),
+MAKERS: dict[str, Callable] = {"timeline": lambda store, tr: charts.timeline(store, time.time(), tr),
+                               "hours": lambda store, tr: charts.hours(store, time.time(), tr),
                                "dwell": charts.dwell}
 
 
@@ -32,9 +33,9 @@ def heatmap():
 
 @bp.get("/charts/<name>.svg")
 def chart(name: str):
-    """The live page's charts, drawn on the device: timeline, hours, dwell."""
+    """The live page's charts, drawn on the device: timeline, hours, dwell; one per language."""
     if name not in MAKERS:
         abort(404, f"no chart {name[:30]!r}; the charts are {', '.join(MAKERS)}")
-    store = current_app.extensions["kit"].store
-    svg = current_app.extensions["charts"].get(name, lambda: MAKERS[name](store))
+    store, tr = current_app.extensions["kit"].store, current()
+    svg = current_app.extensions["charts"].get(f"{name}.{tr.code}", lambda: MAKERS[name](store, tr))
     return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
