@@ -75,7 +75,8 @@
     wipedAt = at;
     wiped.hidden = !last;
     if (last) {
-      wiped.textContent = t("Everything stored was erased at {when}: {n} items.", { when: clock(last.at), n: last.total });
+      wiped.textContent = t.n("Everything stored was erased at {when}: {n} item.", "Everything stored was erased at {when}: {n} items.",
+        last.total, { when: clock(last.at) });
       askSummary();     // the figures went with it
     }
   }
@@ -101,7 +102,7 @@
     if (s.presence) setText("c-presence", presence(s.presence));
     const mic = s.microphone;
     if (mic && mic.level_dbfs !== null && mic.level_dbfs !== undefined) {
-      setText("c-sound", mic.level_dbfs.toFixed(0) + " dBFS");
+      setText("c-sound", t.number(mic.level_dbfs, 0) + " dBFS");
       setText("c-speaking", mic.speaking ? t("yes") : t("no"));
     }
     showWiped(s.last_forget);
@@ -119,7 +120,7 @@
     if (!cam) return;
     if (cam.state !== "running" && cam.state !== "starting") {
       note.hidden = false;
-      setText("camera-note", t("Camera {name} {state} since {time}", { name: cam.name, state: t(cam.state), time: clock(cam.since) }) +
+      setText("camera-note", t("Camera {name} {state} since {time}", { name: t(cam.name), state: t(cam.state), time: clock(cam.since) }) +
         (cam.error ? ": " + cam.error : ""));
     } else if (note.dataset.full !== "1") {     // camera.js's own note (the stream dropped) stays until a frame comes
       note.hidden = true;
