@@ -60,15 +60,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
 
     export = commands.add_parser(
-        "export", help="write every stored observation as JSON lines or CSV",
-        description="Write the stored observations to standard output (or --output), oldest first, one line "
-                    "each, in the same shape as /api/observations.")
+        "export", help="write everything stored (observations, tracks, visitors, snapshots) as JSON lines or CSV",
+        description="Write every stored row to standard output (or --output), one line each: the observations "
+                    "(oldest first), then the tracks, visitors and snapshots tables, each row with its \"table\" "
+                    "and its times in ISO 8601 with the UTC offset. It only reads: a running kit goes on.")
     export.add_argument("--config", type=Path, metavar="FILE", help="TOML config file (for the data directory)")
     export.add_argument("--data-dir", metavar="DIR", help="the kit's data directory")
     export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl", help="jsonl (default) or csv")
     export.add_argument("--since", metavar="WHEN",
-                        help="only observations after WHEN: a Unix time or a date-time such as 2026-11-26T14:00")
-    export.add_argument("--kind", metavar="KIND", help="only this kind of observation (see /api/kinds)")
+                        help="only rows written (side tables: last touched) after WHEN: a Unix time or a date-time "
+                             "such as 2026-11-26T14:00")
+    export.add_argument("--kind", metavar="KIND", help="only this kind of observation (see /api/kinds); "
+                                                       "no side tables")
     export.add_argument("--output", "-o", type=Path, metavar="FILE", help="write here instead of standard output")
 
     check = commands.add_parser(
@@ -129,8 +132,7 @@ def _when(text: str | None) -> float | None:
 
 def export_command(args: argparse.Namespace, environ: dict[str, str]) -> int:
     from device.observations import KINDS
-    from device.store import Store
-    from device.store.export import export
+    from device.store.export import export, readable
 
     config = _check_data_dir(_data_dir_config(args, environ))
     if args.kind and args.kind not in KINDS:
@@ -138,7 +140,7 @@ def export_command(args: argparse.Namespace, environ: dict[str, str]) -> int:
     path = config.data_dir / "awareness.db"
     if not path.exists():
         raise KitError(f"nothing to export: no database at {path} (is --data-dir right?)")
-    store = Store(path)
+    store = readable(path)          # read-only: never migrated or written, a running kit goes on
     since = _when(args.since)
     if args.output:
         try:
@@ -146,10 +148,17 @@ def export_command(args: argparse.Namespace, environ: dict[str, str]) -> int:
         except OSError as exc:
             raise ConfigError(f"--output {args.output}: cannot write there: {exc.strerror or exc}") from None
         with out:
-            count = export(store, out, fmt=args.format, since=since, kind=args.kind)
-        print(f"awareness-kit: exported {count} observations to {args.output}", file=sys.stderr)
-    else:
+            counts = export(store, out, fmt=args.format, since=since, kind=args.kind)
+        rows = ", ".join(f"{n} {table}" for table, n in counts.items())
+        print(f"awareness-kit: exported {rows} to {args.output}", file=sys.stderr)
+        return 0
+    try:
         export(store, sys.stdout, fmt=args.format, since=since, kind=args.kind)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader had enough (`| head`): not an error. What stdout still buffers goes to /dev/null, so
+        # that the interpreter's last flush at exit is quiet too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

@@ -157,6 +157,13 @@ class ObservationHub:
         with self._lock:
             return dict(self.latest), dict(self.counts)
 
+    def restart(self) -> None:
+        """Count from zero and hold no latest observation (after forgetting everything: the latest of a kind may
+        be about a person, a plate, a phone)."""
+        with self._lock:
+            self.counts.clear()
+            self.latest.clear()
+
     def subscribe(self, maxsize: int = 256) -> Subscription:
         """A new subscription; one made after close() is closed from the start."""
         sub = Subscription(self, maxsize)

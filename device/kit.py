@@ -14,6 +14,7 @@ kit.screen, kit.listening, kit.watching); it never touches a camera, a microphon
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from typing import Any
 
@@ -23,6 +24,7 @@ from device.audio.listening import Listening
 from device.camera import open_camera
 from device.capture import CameraFeed
 from device.config import Config
+from device.errors import StoreError
 from device.exhibition.service import Exhibition
 from device.exhibition.settings import scene_rooms
 from device.health import SourceState
@@ -38,7 +40,7 @@ from device.services.screen import Screen
 from device.services.snapshots import Snapshots
 from device.services.visitors import Visitors
 from device.store import Store
-from device.vision.watching import Watching, stored_person
+from device.vision.watching import Watching, highest_track, stored_person
 from device.workers import Worker
 
 logger = logging.getLogger(__name__)
@@ -78,6 +80,7 @@ class Kit:
         self._stimuli: Any = None
         self._workers: list[Worker] = []
         self._stopped = False
+        self._before: dict[str, float] = {}     # figures counted up to the last "forget everything" (status())
 
     # ---- lifecycle
     def start(self) -> None:
@@ -86,13 +89,18 @@ class Kit:
         self.store.route("person", stored_person)
         self.store.route("snapshot", self.snapshots.stored)
         self.store.start(self.observations)
+        try:        # a new person must not take the number (and the rows) of one still stored
+            self.watching.continue_after(self.store.write(highest_track))
+        except (StoreError, TimeoutError, sqlite3.Error) as exc:
+            logger.warning("store: could not read the highest track stored (%s): people are numbered from 1", exc)
         camera = self._devices["camera"] or open_camera(self.config.camera.source, self.config, scene=self.scene)
         self.camera = CameraFeed(camera, self.frames, self.sources["camera"])
         mic = self._devices["mic"] or open_mic(self.config.mic.source, self.config, scene=self.scene,
                                                epoch=self.epoch)
         self.listening = Listening(self.config, mic, self.sources["microphone"], publish=publish)
         self.forgetting = Forgetting(self.store, visitors=self.visitors, signatures=self.watching,
-                                     files=[self.snapshots.erase_all, self.listening.forget_all])
+                                     files=[self.snapshots.erase_all, self.listening.forget_all],
+                                     restart=self._count_again, numbers=not self.exhibition.enabled)
         self.forgetting = self.exhibition.everywhere(self.forgetting)      # "forget me" reaches every kit
         board, self._stimuli = open_sensors(self.config.sensors.source, self.config.sensors, publish=publish,
                                             scene=self.scene, epoch=self.epoch,
@@ -143,8 +151,8 @@ class Kit:
         self.exhibition.close()
         self.observations.close()
         self.store.close()
-        logger.info("stopped; %d of %d observations stored", self.store.written,
-                    sum(self.observations.counts.values()))
+        logger.info("stopped; %d of %d observations stored%s", self.store.written - self._before.get("written", 0),
+                    sum(self.observations.counts.values()), " since everything was forgotten" if self._before else "")
 
     # ---- the recording light
     def _show_recording(self) -> None:
@@ -156,9 +164,35 @@ class Kit:
     def recording(self) -> bool:
         return not self._stopped and any(source.capturing for source in self.sources.values())
 
+    # ---- forgetting everything: what is counted "so far" starts again
+    def _count_again(self) -> None:
+        """After forgetting everything (the tracker restarted its own counts): the hub's counts, and the
+        observations written and sound analysed and kept, which status() shows from here on."""
+        self.observations.restart()
+        microphone = self.listening.status() if self.listening else {}
+        before = {key: microphone.get(key, 0) for key in ("seconds_analysed", "seconds_stored")}
+        try:        # on the writer thread: the rows written since the wipe are in the table, and stay counted
+            before["written"] = self.store.write(lambda conn: self.store.written - conn.execute(
+                "SELECT COUNT(*) FROM observations").fetchone()[0])
+        except (StoreError, TimeoutError, sqlite3.Error) as exc:
+            logger.warning("store: observations written are counted from now (%s)", exc)
+            before["written"] = self.store.written
+        self._before = before
+
+    def _since_forgotten(self, section: dict[str, Any], *keys: str) -> dict[str, Any]:
+        """*section* with its figures *keys* counted since everything was last forgotten."""
+        out = dict(section)
+        for key in keys:
+            if key in out and key in self._before:
+                value = out[key] - self._before[key]
+                out[key] = round(value, 1) if isinstance(value, float) else value
+        return out
+
     # ---- reading
     def status(self) -> dict[str, Any]:
-        """What /api/status shows: each part's own status, gathered."""
+        """What /api/status shows: each part's own status, gathered. Its counts (observations published and
+        stored, people numbered and in/out, sound analysed and kept) are since the start, or since everything
+        was last forgotten (last_forget)."""
         latest, counts = self.observations.snapshot()
         return {
             "uptime_s": round(time.time() - self.started_at, 1),
@@ -166,7 +200,8 @@ class Kit:
             "camera": {**(self.camera.status() if self.camera else {}), **self.watching.status(),
                        "jpeg_encodes": self.frames.encodes},
             "vision": self.watching.summary(),
-            "microphone": self.listening.status() if self.listening else {},
+            "microphone": self._since_forgotten(self.listening.status(), "seconds_analysed", "seconds_stored")
+            if self.listening else {},
             "sensors": self.sensors.status() if self.sensors is not None else {},
             "presence": self.presence.status() if self.presence else None,
             "recording": self.recording,
@@ -175,7 +210,7 @@ class Kit:
             "exhibition": self.exhibition.status(),
             "now": {kind: obs.to_dict() for kind, obs in latest.items()},
             "counts": counts,
-            "store": {**self.store.status(), "disk": self.retention.disk},
+            "store": {**self._since_forgotten(self.store.status(), "written"), "disk": self.retention.disk},
             "workers": {w.name: {"alive": w.alive, "failures": w.failures, "last_error": w.last_error}
                         for w in self._workers},
         }

@@ -1,8 +1,9 @@
 """Forgetting: "forget everything" (the admin page, the button) and "forget me" (a visitor's phone) reach
 every part that remembers: the store's rows, the files, the tracker's signatures, the words heard.
 
-    forgetting = Forgetting(store, visitors=visitors, parts=[snapshots.erase_all, ...], signatures=watching)
-    forgetting.everything()        # {"at": .., "observations": {..}, "files": 3, "total": 120}
+    forgetting = Forgetting(store, visitors=visitors, files=[snapshots.erase_all, ...], signatures=watching,
+                            restart=hub.restart)     # the kit's figures "so far" count from zero again
+    forgetting.everything()        # {"at": .., "observations": {..}, "files": 3, "total": 120}; person #1 next
     forgetting.me("visitor:3f..")  # {"visitors": 1, "person": 12, "signatures in memory": 1}
 """
 
@@ -21,20 +22,29 @@ logger = logging.getLogger(__name__)
 
 class Forgetting:
     def __init__(self, store: Store, *, visitors: Visitors, files: list[Callable[[], int]],
-                 signatures: Any) -> None:
-        """*files*: each erases the files one part keeps and returns how many; *signatures*: has forget(id)
-        and forget_all() for the appearance signatures held in memory."""
+                 signatures: Any, restart: Callable[[], None] = lambda: None, numbers: bool = True) -> None:
+        """*files*: each erases the files one part keeps and returns how many; *signatures*: the vision service
+        (forget(id) for one person; paused() and restart() for everything); *restart*: after forgetting
+        everything, the figures counted so far start again; *numbers*: people are numbered from 1 again then
+        (not in an exhibition, whose other kits still know this kit's earlier people by their numbers)."""
         self.store = store
         self.visitors = visitors
         self.files = files
         self.signatures = signatures
+        self.restart = restart
+        self.numbers = numbers
         self.last: dict[str, Any] | None = None
 
     def everything(self) -> dict[str, Any]:
-        """Delete every observation, file and remembered appearance; say what was deleted and when."""
-        counts = self.store.forget_all()        # unlinks the snapshot files its rows name, too
-        files = counts.get("snapshots", 0) + sum(erase() for erase in self.files)
-        self.signatures.forget_all()
+        """Delete every observation, file and remembered appearance, and follow nobody: the people in view
+        now are new people, numbered from 1; the figures counted so far start again. Says what was deleted
+        and when. The vision thread waits between two frames meanwhile, so that nothing it publishes later
+        names a track of before (a new person #3 would otherwise share the rows of an old #3)."""
+        with self.signatures.paused():
+            counts = self.store.forget_all()        # unlinks the snapshot files its rows name, too
+            files = counts.get("snapshots", 0) + sum(erase() for erase in self.files)
+            self.signatures.restart(numbers=self.numbers)
+        self.restart()
         self.store.vacuum_later()       # gives the space back to the file system, holding nobody up
         self.last = {"at": time.time(), "observations": counts, "files": files,
                      "total": sum(counts.values()) + files}

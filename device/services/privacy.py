@@ -2,15 +2,23 @@
 
     privacy = Privacy(config, detections=lambda: watching.latest)
     frames = FrameHub(encode=privacy.render)        # "public" blurs faces; "kiosk" may show them clear
-    privacy.update(blur_public=False)               # from /admin
+    privacy.update(blur_public=False)               # from /admin; kept in <data dir>/settings.json -> True
     privacy.public(kind)                            # may remote viewers see this kind of observation?
+
+The config file holds the defaults; what an administrator changes is kept in settings.json in the data
+directory (written whole or not at all, mode 0600) and read at start, so it outlives a restart. Forgetting
+everything leaves it: the settings say nothing about anyone. A damaged file is logged and the defaults used.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import logging
+import os
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from device.config import Config
@@ -18,6 +26,9 @@ from device.hub import Frame
 from device.observations import KINDS, Observation
 
 SETTINGS = ("blur_public", "kiosk_clear")
+SETTINGS_FILE = "settings.json"         # under the data directory
+
+logger = logging.getLogger(__name__)
 
 
 def _masked_plate(value: dict[str, Any]) -> dict[str, Any]:
@@ -33,7 +44,10 @@ MASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {"plate_text": _m
 class Privacy:
     def __init__(self, config: Config, *, detections: Callable[[], Any]) -> None:
         self._lock = threading.Lock()
-        self._settings = {"blur_public": config.vision.blur_faces, "kiosk_clear": config.vision.kiosk_clear_faces}
+        self._saving = threading.Lock()
+        self.defaults = {"blur_public": config.vision.blur_faces, "kiosk_clear": config.vision.kiosk_clear_faces}
+        self.path = config.data_dir / SETTINGS_FILE
+        self._settings = {**self.defaults, **_load(self.path)}
         self._detections = detections
         self.blocks = config.vision.blur_strength
         self.quality = config.camera.jpeg_quality
@@ -44,12 +58,23 @@ class Privacy:
         with self._lock:
             return dict(self._settings)
 
-    def update(self, **values: bool) -> None:
+    def update(self, **values: bool) -> bool:
+        """Change settings now, and keep them in settings.json; False if they could not be kept (they last until
+        the kit restarts, and the log says why)."""
         unknown = set(values) - set(SETTINGS)
         if unknown:
             raise KeyError(f"no privacy setting {', '.join(sorted(unknown))}; the settings are {', '.join(SETTINGS)}")
-        with self._lock:
-            self._settings.update({key: bool(value) for key, value in values.items()})
+        with self._saving:          # the file follows the changes in their order; frames never wait for it
+            with self._lock:
+                self._settings.update({key: bool(value) for key, value in values.items()})
+                settings = dict(self._settings)
+            try:
+                _save(self.path, settings)
+            except OSError as exc:
+                logger.warning("privacy: cannot keep the settings in %s (%s): they last until the kit restarts",
+                               self.path, exc.strerror or exc)
+                return False
+        return True
 
     def blur(self, view: str) -> bool:
         """Whether faces are blurred in *view* ("public": every phone; "kiosk": the device's own screen)."""
@@ -78,3 +103,40 @@ class Privacy:
         if mask is None:
             return None
         return obs if not self.blur("public") else dataclasses.replace(obs, value=mask(obs.value))
+
+
+def _load(path: Path) -> dict[str, bool]:
+    """The settings kept in *path*: {} when there is no file; those that are readable when it is damaged (a
+    warning says what is wrong: the config's defaults are used instead)."""
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:        # unreadable, not UTF-8, not JSON
+        logger.warning("privacy: %s cannot be read (%s): using the config's defaults", path, exc)
+        return {}
+    if not isinstance(kept, dict):
+        logger.warning("privacy: %s is not a JSON object: using the config's defaults", path)
+        return {}
+    settings = {key: value for key, value in kept.items() if key in SETTINGS and isinstance(value, bool)}
+    if len(settings) != len(kept):
+        ignored = ", ".join(sorted(repr(key)[:40] for key in set(kept) - set(settings))[:5])
+        logger.warning("privacy: %s: ignored %s (the settings are %s, each true or false): the config's defaults "
+                       "instead", path, ignored, ", ".join(SETTINGS))
+    return settings
+
+
+def _save(path: Path, settings: dict[str, bool]) -> None:
+    """Write *settings* to *path* whole or not at all (a new file, synced, then renamed over), mode 0600."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(settings, out, indent=1, sort_keys=True)
+            out.write("\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)

@@ -5,9 +5,11 @@ crossings; someone who comes back is given their old ID when their appearance ma
     events = tracker.update(ts, person_boxes, image)    # boxes in the image's pixels
     for track in tracker.active: track.id, track.dwell_s, track.trail
     tracker.forget(7)                                   # from any thread: the lock guards the gallery
+    tracker.continue_after(41)                          # at start: the next person is #42 (41 are stored)
+    tracker.restart()                                   # forget everything: nobody followed, the next is #1
 
 The vision thread updates the tracker; other threads (forgetting, the phone-to-person guess) reach it only
-through forget(), forget_all() and in_view(), which take the tracker's lock.
+through forget(), forget_all(), in_view(), continue_after() and restart(), which take the tracker's lock.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ from device.vision.tracks import (
     adopt,
     alike,
     associate,
+    blend_clothes,
     centre,
     inside,
     iou,
+    recognised,
     revive,
 )
 
@@ -54,14 +58,38 @@ class Tracker:
         self.gallery: deque[Track] = deque(maxlen=gallery_size)     # tracks that ended, for re-identification
         self.count_in = 0
         self.count_out = 0
-        self._next = 1
-        self._numbers = 0
+        self._next = 1                            # the ID the next new person is given
+        self._first = 1                           # the first ID given since the start or the last restart()
+        self._numbers = 0                         # Track.number: never given twice in a run, restart() or not
         self._lock = threading.RLock()
 
     @property
     def started(self) -> int:
-        """How many people (confirmed tracks) have been given an ID since the kit started."""
-        return self._next - 1
+        """How many people (confirmed tracks) have been given an ID since the kit started, or since everything
+        was last forgotten."""
+        return self._next - self._first
+
+    def continue_after(self, highest: int) -> None:
+        """Number the people from *highest* + 1 on (the highest track stored: a new person must not take the
+        number of someone whose rows are still kept); a lower *highest* changes nothing."""
+        with self._lock:
+            shift = highest + 1 - self._next
+            if shift > 0:
+                self._next += shift
+                self._first += shift
+
+    def restart(self, *, numbers: bool = True) -> None:
+        """Forget everything: nobody is followed or remembered, nobody has come in or gone out, and (with
+        *numbers*) the next person is #1 again. Only once nothing stored names a track (forgetting erased
+        it all), and between two frames: a frame half analysed would publish the old numbers afterwards."""
+        with self._lock:
+            self.active.clear()
+            self.tentative.clear()
+            self.gallery.clear()
+            self.count_in = self.count_out = 0
+            if numbers:
+                self._next = 1
+            self._first = self._next
 
     def update(self, ts: float, boxes: list[Box], image: np.ndarray) -> list[TrackEvent]:
         """Match this frame's person boxes to tracks: by overlap with where each track should be now, by
@@ -176,15 +204,7 @@ class Tracker:
                 self.count_out += 1
             events.append(TrackEvent("cross", track, {"direction": direction}))
 
-    def refresh_clothes(self, track: Track, image: np.ndarray) -> None:
-        """Blend a new look at their clothes into the signature (people turn, light changes)."""
-        hist = clothes_histogram(image, track.box)
-        if hist is None:
-            return
-        if track.signature.clothes is None:
-            track.signature.clothes = hist
-        else:
-            track.signature.clothes = 0.7 * track.signature.clothes + 0.3 * hist
+    refresh_clothes = staticmethod(blend_clothes)     # (track, image): a new look at their clothes, blended in
 
     def reidentify(self, track: Track, ts: float) -> TrackEvent | None:
         """Once a track has a face: give it an earlier ID back if someone gone matches well enough."""
@@ -195,14 +215,7 @@ class Tracker:
         if track.reid_decided or track.signature.face is None:
             return None
         track.reid_decided = True
-        active_ids = {t.id for t in self.active if t is not track}
-        best, best_score = None, 0.0
-        for old in self.gallery:
-            if old.id in active_ids or ts - old.last_seen > self.reid_window_s:
-                continue
-            score = track.signature.similarity(old.signature)
-            if score > best_score:
-                best, best_score = old, score
+        best, best_score = recognised(self.gallery, self.active, track, ts, self.reid_window_s)
         if best is None or best_score < self.reid_threshold:
             return None
         previous = track.id

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from device.vision.motion import Box
-from device.vision.signature import Signature
+from device.vision.signature import Signature, clothes_histogram
 
 SMALL = 60              # pixels tall: a smaller figure's clothing colours are too few pixels to tell people by
 REVIVE_S = 10.0          # a track that ended this recently may be taken up again by a newcomer where it was
@@ -214,3 +214,29 @@ def adopt(active: list[Track], track: Track, ts: float) -> Track | None:
         best.trail.extend(track.trail)
         best.hits += track.hits
     return best
+
+
+def recognised(gallery: deque[Track], active: list[Track], track: Track, ts: float,
+               window_s: float) -> tuple[Track | None, float]:
+    """The remembered track seen within *window_s* and not followed now whose signature is most like *track*'s,
+    and how alike (0 to 1); (None, 0.0) if none. The gallery is the tracker's, read under its lock."""
+    followed = {t.id for t in active if t is not track}
+    best, best_score = None, 0.0
+    for old in gallery:
+        if old.id in followed or ts - old.last_seen > window_s:
+            continue
+        score = track.signature.similarity(old.signature)
+        if score > best_score:
+            best, best_score = old, score
+    return best, best_score
+
+
+def blend_clothes(track: Track, image: np.ndarray) -> None:
+    """Blend a new look at their clothes into the signature (people turn, light changes)."""
+    hist = clothes_histogram(image, track.box)
+    if hist is None:
+        return
+    if track.signature.clothes is None:
+        track.signature.clothes = hist
+    else:
+        track.signature.clothes = 0.7 * track.signature.clothes + 0.3 * hist

@@ -5,6 +5,9 @@
     watching.in_view()                              # people visible now (copies, safe from any thread)
     watching.heatmap_jpeg()                         # where people have been
     watching.forget(7); watching.forget_all()       # the tracker's remembered signatures
+    watching.continue_after(store.write(highest_track))     # at start: number people after those stored
+    with watching.paused():                         # forget everything: between two frames,
+        store.forget_all(); watching.restart()      # nobody followed any more, the next person is #1
 
 Without OpenCV (or its face cascades) the kit runs on without vision and says why (watching.error).
 """
@@ -13,9 +16,11 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from device.config import Config
@@ -41,6 +46,8 @@ class Watching:
         self.analyzer: Any = None
         self._heatmap: tuple[float, bytes] = (-HEATMAP_EVERY_S, b"")
         self._heatmap_lock = threading.Lock()
+        self._frame_lock = threading.RLock()       # held while a frame is analysed: paused() waits for it
+        self._after: int | None = None              # continue_after() before the tracker is made (first frame)
         try:
             import cv2
 
@@ -71,7 +78,10 @@ class Watching:
             if last:
                 self.skipped += frame.index - last - 1
             last = frame.index
-            self.analyzer.process(frame)
+            with self._frame_lock:
+                self._number_after()
+                self.analyzer.process(frame)
+                self._number_after()        # the tracker is made with the first frame (nobody is numbered yet)
             self.analysed += 1
             self.rate.tick()
 
@@ -115,6 +125,59 @@ class Watching:
     def forget_all(self) -> int:
         tracker = self.analyzer.tracker if self.analyzer is not None else None
         return tracker.forget_all() if tracker is not None else 0
+
+    # ---- numbering: at start, and after forgetting everything
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """The vision thread waits between two frames while this is held, so that nothing it publishes
+        afterwards is about what was seen before (forget everything erases the store meanwhile). It publishes
+        without waiting on anyone, so holding this while the store's writer works cannot deadlock."""
+        with self._frame_lock:
+            yield
+
+    def continue_after(self, highest: int) -> None:
+        """Number people from *highest* + 1 (the highest track stored, read once at start): after a restart,
+        a new person must not take the number, and the rows, of someone stored earlier."""
+        with self._frame_lock:
+            self._after = max(highest, self._after or 0)
+            self._number_after()
+
+    def restart(self, *, numbers: bool = True) -> None:
+        """After forgetting everything, inside the same paused(): nobody followed or remembered, nobody in or
+        out, nowhere anyone has been (the heatmap), and with *numbers* the next person is #1 (nothing stored
+        names a track any more)."""
+        with self._frame_lock:
+            tracker = self.analyzer.tracker if self.analyzer is not None else None
+            if numbers:
+                self._after = None
+            if tracker is not None:
+                tracker.restart(numbers=numbers)
+            heat = self.analyzer.people.heat if self.analyzer is not None else None
+            if heat is not None:
+                heat[:] = 0
+        with self._heatmap_lock:
+            self._heatmap = (-HEATMAP_EVERY_S, b"")
+
+    def _number_after(self) -> None:
+        """Hand a number waiting for the tracker to it, once it exists. Call with the frame lock held."""
+        tracker = self.analyzer.tracker if self.analyzer is not None else None
+        if tracker is not None and self._after is not None:
+            tracker.continue_after(self._after)
+            self._after = None
+
+
+def highest_track(conn: sqlite3.Connection) -> int:
+    """The highest N of the subjects track:N stored (tracks, snapshots, observations), 0 when none: read once
+    at start, on the store's connection (a range of the subject index, not the whole table)."""
+    highest = 0
+    for table in ("tracks", "snapshots", "observations"):
+        try:
+            row = conn.execute(f"SELECT MAX(CAST(substr(subject, 7) AS INTEGER)) FROM {table} "
+                               "WHERE subject >= 'track:' AND subject < 'track;'").fetchone()
+        except sqlite3.OperationalError:        # a table this database does not have
+            continue
+        highest = max(highest, int(row[0] or 0))
+    return highest
 
 
 def stored_person(obs: Observation) -> tuple[dict[str, Any], list[Any]]:

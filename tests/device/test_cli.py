@@ -311,14 +311,17 @@ def stored(tmp_path):
     store.close()
 
 
-def test_export_writes_json_lines_in_the_api_shape(tmp_path, capsys):
+def test_export_writes_json_lines_in_the_api_shape_with_iso_times(tmp_path, capsys):
     import json
+    from datetime import datetime
 
     stored(tmp_path)
     assert main(["export", "--data-dir", str(tmp_path), "--kind", "face"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [r["value"]["n"] for r in rows] == [1, 3]
-    assert set(rows[0]) == {"id", "ts", "source", "kind", "subject", "value", "confidence"}
+    assert [r["value"]["n"] for r in rows] == [1, 3], "--kind: only those observations, no side tables"
+    assert set(rows[0]) == {"table", "id", "ts", "source", "kind", "subject", "value", "confidence"}
+    assert rows[0]["table"] == "observations" and datetime.fromisoformat(rows[0]["ts"]).timestamp() == 101.0
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d", rows[0]["ts"]), "with the offset"
 
 
 def test_export_writes_csv_since_a_time_to_a_file(tmp_path, capsys):
@@ -328,10 +331,49 @@ def test_export_writes_csv_since_a_time_to_a_file(tmp_path, capsys):
     stored(tmp_path)
     out = tmp_path / "out.csv"
     assert main(["export", "--data-dir", str(tmp_path), "--format", "csv", "--since", "102", "-o", str(out)]) == 0
-    assert "exported 2 observations" in capsys.readouterr().err
+    assert "exported 2 observations, 0 tracks, 0 visitors, 0 snapshots to" in capsys.readouterr().err
     with out.open() as text:
         rows = list(csv.DictReader(text))
     assert [json.loads(r["value"])["n"] for r in rows] == [3, 4] and json.loads(rows[0]["value"])["s"] == "a,b"
+    assert {r["table"] for r in rows} == {"observations"} and rows[0]["first_seen"] == ""
+
+
+def test_export_piped_to_head_ends_quietly(tmp_path):
+    """`awareness-kit export | head`: head leaves after a line; the export stops without a word, exit 0."""
+    from device.hub import ObservationHub
+    from device.observations import Observation
+    from device.store import Store
+
+    hub, store = ObservationHub(), Store(tmp_path / "awareness.db")
+    store.start(hub)
+    for i in range(3000):       # more than a pipe holds (64 KiB), so writing meets the closed pipe
+        hub.publish(Observation(100.0 + i, "camera", "motion", None, {"n": i, "boxes": [[1, 2, 3, 4]] * 4}))
+    store.close()
+    with subprocess.Popen([sys.executable, "-m", "device", "export", "--data-dir", str(tmp_path)], cwd=ROOT,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as export:
+        first = export.stdout.readline()
+        export.stdout.close()           # as head does, having its line
+        err = export.stderr.read().decode()
+        assert export.wait(30) == 0 and b'"table":"observations"' in first
+    assert err == "", err
+
+
+def test_export_only_reads_the_database(tmp_path, capsys):
+    """An older kit's database (schema 1, no side tables) is exported as it is: not migrated, not written."""
+    import json
+
+    path = tmp_path / "awareness.db"
+    with closing(sqlite3.connect(path)) as conn:
+        conn.executescript((ROOT / "device" / "store" / "schema_1.sql").read_text())
+        conn.execute("INSERT INTO observations (ts, source, kind, subject, value) VALUES (5.0, 'camera', 'face', "
+                     "'track:2', '{\"count\": 1}')")
+        conn.execute("PRAGMA user_version=1")
+        conn.commit()
+    before = path.read_bytes()
+    assert main(["export", "--data-dir", str(tmp_path)]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["table"], r["subject"], r["value"]) for r in rows] == [("observations", "track:2", {"count": 1})]
+    assert path.read_bytes() == before, "not migrated to schema 2, nothing written"
 
 
 def test_export_errors_are_clear(tmp_path, capsys):

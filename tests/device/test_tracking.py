@@ -184,3 +184,96 @@ def test_a_face_embedding_recognises_someone_in_other_clothes():
     event = tracker.reidentify(back, 30.0)
     assert back.id == 1 and event.detail["method"].startswith("face recognition")
     assert event.detail["confidence"] >= 0.9
+
+
+# ---- numbering: after the tracks stored, and from 1 again once everything is forgotten (issue 15)
+
+def walk_past(tracker, start: float, x0: int = 100) -> None:
+    """Someone walks right, across the line, and out at the picture's edge (their track ends)."""
+    for step, x in enumerate(range(x0, 541, 20)):
+        tracker.update(start + step / 10, boxes(x), room((x, RED)))
+    tracker.update(start + 3.0, [], room())
+    tracker.update(start + 3.5, [], room())
+
+
+def test_the_numbers_go_on_after_the_highest_stored_and_restart_at_one_after_a_wipe():
+    tracker = Tracker(line_x=320, width=640, left_after_s=0.3)
+    tracker.continue_after(41)
+    walk_past(tracker, 0.0)
+    assert [t.id for t in tracker.gallery] == [42] and tracker.started == 1, "41 are stored: this is #42"
+    assert tracker.count_in == 1
+    tracker.continue_after(7)
+    walk_past(tracker, 10.0, x0=120)
+    assert tracker.gallery[-1].id == 43 and tracker.started == 2, "a lower number changes nothing"
+    for step in range(12):                              # someone in view when everything is forgotten
+        tracker.update(20.0 + step / 10, boxes(200), room((200, BLUE)))
+    assert [t.id for t in tracker.active] == [44]
+    tracker.restart()
+    assert not tracker.active and not tracker.tentative and not tracker.gallery, "nobody followed or remembered"
+    assert (tracker.count_in, tracker.count_out, tracker.started) == (0, 0, 0)
+    for step in range(12):                              # still there: a new person now, the first
+        tracker.update(22.0 + step / 10, boxes(200), room((200, BLUE)))
+    assert [t.id for t in tracker.active] == [1] and tracker.started == 1
+
+
+def test_an_exhibitions_kit_goes_on_numbering_after_a_wipe():
+    tracker = Tracker(line_x=320, width=640)
+    tracker.continue_after(9)
+    walk_past(tracker, 0.0)
+    tracker.restart(numbers=False)
+    assert tracker.started == 0 and not tracker.gallery
+    walk_past(tracker, 10.0)
+    assert tracker.gallery[-1].id == 11 and tracker.started == 1
+
+
+def test_the_highest_track_stored_is_read_as_a_number_from_every_table(tmp_path):
+    import sqlite3
+    from contextlib import closing
+    from importlib import resources
+
+    from device.vision.watching import highest_track
+
+    with closing(sqlite3.connect(tmp_path / "old.db")) as conn:
+        conn.executescript(resources.files("device.store").joinpath("schema_1.sql").read_text())
+        assert highest_track(conn) == 0, "no track, and no side tables (an old database)"
+        conn.executemany("INSERT INTO observations (ts, source, kind, subject, value) VALUES (0, 'camera', 'face', ?, "
+                         "'{}')", [("track:9",), ("track:10",), ("visitor:99",), ("trackless",), (None,)])
+        assert highest_track(conn) == 10, "10 > 9, though 'track:9' > 'track:10' as text"
+        conn.executescript(resources.files("device.store").joinpath("schema_2.sql").read_text())
+        conn.execute("INSERT INTO tracks (subject, first_seen, last_seen) VALUES ('track:57', 0, 1)")
+        conn.execute("INSERT INTO snapshots (ts, subject, file, blurred) VALUES (0, 'track:12', 'x.jpg', 1)")
+        assert highest_track(conn) == 57
+
+
+def test_the_kit_numbers_people_after_those_stored_and_from_one_after_forgetting_everything(config):
+    """A restart (kit #2 on kit #1's data) goes on after track:57; forget everything makes the next person #1."""
+    from device.hub import ObservationHub
+    from device.kit import Kit
+    from device.observations import Observation
+    from device.store import Store
+    from device.vision.watching import stored_person
+    from tests.helpers import eventually
+
+    hub, store = ObservationHub(), Store(config.data_dir / "awareness.db")
+    store.route("person", stored_person)
+    store.start(hub)
+    hub.publish(Observation(1.0, "camera", "person", "track:57", {"state": "left", "dwell_s": 2.0}))
+    hub.publish(Observation(2.0, "camera", "face", "track:9", {"count": 1}))
+    store.close()
+
+    kit = Kit(config)
+    kit.start()
+    try:
+        assert eventually(lambda: kit.watching.in_view(), timeout=20), "a simulated visitor comes in"
+        assert min(p.id for p in kit.watching.in_view()) == 58
+        kit.watching.analyzer.people.heat[:] = 100          # as after a busy hour
+        kit.forgetting.everything()
+        assert kit.status()["vision"]["tracked_total"] == 0 and not kit.watching.in_view()
+        assert kit.watching.analyzer.people.heat.max() < 2, "the heatmap forgets where people were too"
+        assert eventually(lambda: kit.watching.in_view(), timeout=20)
+        assert min(p.id for p in kit.watching.in_view()) == 1, "the first person after the wipe is #1"
+        assert kit.store.flush(5)
+        subjects = {row["subject"] for row in kit.store.side_rows("tracks")[1]}
+        assert "track:57" not in subjects and "track:58" not in subjects, "erased, so #1 clashes with nobody"
+    finally:
+        kit.stop()

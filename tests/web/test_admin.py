@@ -110,14 +110,16 @@ def test_a_reset_anywhere_makes_a_new_generation_and_this_run_forgets_a_pin_it_d
 def test_changing_the_device_needs_the_pin(client, kit, pin):
     token = csrf(client, "/admin")
     assert client.post("/admin/forget", data={"csrf": token}).status_code == 403
+    assert client.post("/admin/forget", data={"csrf": token, "confirm": "yes"}).status_code == 403
+    assert client.post("/admin/next-class", data={"csrf": token}).status_code == 403
     assert client.get("/admin/export.jsonl").status_code == 403
     assert client.post("/admin/settings", data={"csrf": token}).status_code == 403
     assert kit.forgetting.last is None
 
 
 def test_a_form_without_its_csrf_token_is_refused(client, pin):
-    for path in ("/admin/login", "/admin/logout", "/admin/forget", "/admin/settings"):
-        response = client.post(path, data={"pin": pin})
+    for path in ("/admin/login", "/admin/logout", "/admin/forget", "/admin/settings", "/admin/next-class"):
+        response = client.post(path, data={"pin": pin, "confirm": "yes"})
         assert response.status_code == 400 and "reload the page" in response.get_data(as_text=True), path
 
 
@@ -130,10 +132,10 @@ def test_an_admin_can_forget_everything_change_privacy_and_export(client, kit, p
     token = csrf(client, "/admin")
     export = client.get("/admin/export.jsonl")
     assert export.status_code == 200 and b'"kind":"face"' in export.data
-    assert client.get("/admin/export.csv").data.startswith(b"id,ts,source,kind,subject,value,confidence")
+    assert client.get("/admin/export.csv").data.startswith(b"table,id,ts,source,kind,subject,value,confidence")
     client.post("/admin/settings", data={"csrf": token, "kiosk_clear": "on"})
     assert kit.privacy.settings == {"blur_public": False, "kiosk_clear": True}
-    client.post("/admin/forget", data={"csrf": token})
+    client.post("/admin/forget", data={"csrf": token, "confirm": "yes"})
     assert kit.forgetting.last["observations"]["face"] >= 1
 
 
@@ -281,18 +283,29 @@ def test_a_phone_with_many_ipv6_addresses_counts_as_one(client, app, kit, pin, m
     assert login(client, wrong(pin), {"REMOTE_ADDR": "fd00:1:2:4::1"}).status_code == 303, "another /64"
 
 
-@pytest.mark.parametrize(("lang", "says"), [("en", "Too many wrong PINs from this device: try again in"),
-                                            ("sr", "Previše pogrešnih PIN-ova sa ovog uređaja: pokušajte ponovo za")])
-def test_the_sixth_wrong_pin_gets_the_admin_page_saying_why_and_when_in_the_visitors_language(client, pin, lang, says):
+@pytest.mark.parametrize(("lang", "says", "why", "staff"), [
+    ("en", "Too many wrong PINs from this device: try again in",
+     "Why: after 5 wrong PINs from one device, it waits before each further try, 1 minute first",
+     "The staff can always log in on the device's own screen."),
+    ("sr", "Previše pogrešnih PIN-ova sa ovog uređaja: pokušajte ponovo za",
+     "Zašto: posle 5 pogrešnih PIN-ova sa jednog uređaja",
+     "Osoblje uvek može da se prijavi na ekranu samog uređaja.")])
+def test_the_sixth_wrong_pin_gets_the_admin_page_saying_why_and_when_in_the_visitors_language(client, pin, lang, says,
+                                                                                              why, staff):
     for _ in range(5):
         login(client, wrong(pin), PHONE, lang)
     response = login(client, pin, PHONE, lang)
     page = response.get_data(as_text=True)
-    assert response.status_code == 429 and says in page
+    assert response.status_code == 429 and says in page and why in page and staff in page
     seconds = int(re.search(r"(\d+) s \(", page).group(1))
     assert 55 <= seconds <= 60 and response.headers["Retry-After"] == str(seconds)
     assert 'name="pin"' in page and f'<html lang="{lang}">' in page, "the admin page itself, with its form"
-    assert says in client.get("/admin", environ_base=PHONE).get_data(as_text=True), "and it says so until then"
+    assert re.search(r'<input id="pin"[^>]* disabled aria-describedby="pin-wait"', page), "closed until then"
+    assert re.search(r'<button type="submit" disabled aria-describedby="pin-wait">', page)
+    assert f'<meta http-equiv="refresh" content="{seconds}; url=/admin">' in page, "and open again then, no script"
+    again = client.get("/admin", environ_base=PHONE).get_data(as_text=True)
+    assert says in again and why in again, "it says so until then"
+    assert "disabled" not in client.get("/admin", environ_base=DEVICE).get_data(as_text=True), "not on the device"
 
 
 def test_when_the_whole_kit_is_locked_the_page_says_so(client, app, kit, pin, monkeypatch):
@@ -302,13 +315,150 @@ def test_when_the_whole_kit_is_locked_the_page_says_so(client, app, kit, pin, mo
     response = login(client, pin, {"REMOTE_ADDR": "10.0.1.1"}, "sr")
     page = response.get_data(as_text=True)
     assert response.status_code == 429 and "Na ovom uređaju je isprobano previše pogrešnih PIN-ova" in page
+    assert "Zašto: svi telefoni i računari zajedno mogu da pokušaju 30 pogrešnih PIN-ova" in page
     assert 1 <= int(response.headers["Retry-After"]) <= 60
+    english = login(client, pin, {"REMOTE_ADDR": "10.0.1.2"}, "en").get_data(as_text=True)
+    assert "Why: all the phones and computers together may try 30 wrong PINs, then one a minute" in english
 
 
 def test_a_kit_without_a_readable_pin_says_how_to_make_one(client, kit, pin):
     kit.admin.path.write_text("{not json")
     response = login(client, pin, PHONE)
     assert response.status_code == 503 and "admin reset-pin" in response.get_data(as_text=True)
+
+
+# ---- forget everything, asked first; the counters and numbers start again (issue 15)
+
+def test_forget_everything_asks_first_saying_what_would_go_and_erases_only_when_confirmed(client, kit, pin):
+    kit.watching.continue_after(40)         # as after a restart with 40 tracks stored: the next person is #41
+    assert eventually(lambda: any(p.id > 40 for p in kit.watching.in_view()), timeout=30), "a visitor comes in"
+    kit.observations.publish(Observation(1.0, "camera", "face", None, {"count": 1}))
+    assert kit.store.flush(5)
+    stored = kit.store.count()
+    login(client, pin, PHONE)
+    asked = client.post("/admin/forget", data={"csrf": csrf(client, "/admin")})
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Forget everything? This cannot be undone." in page
+    shown = int(re.search(r"Observations: (\d+)", page).group(1))
+    assert stored <= shown and "People followed: " in page and "Files (pictures and sound clips): " in page
+    assert "the next person seen is #1 again" in page
+    assert "The privacy settings, the admin PIN and the config stay" in page
+    assert 'name="confirm" value="yes"' in page and "<script" not in page.split("<main>")[1].split("</main>")[0]
+    assert kit.forgetting.last is None and kit.store.count() >= stored, "nothing erased yet"
+
+    before = kit.status()
+    assert before["store"]["written"] >= stored and sum(before["counts"].values()) >= stored
+    done = client.post("/admin/forget", data={"csrf": csrf(client, "/admin"), "confirm": "yes"})
+    assert done.status_code == 303 and kit.forgetting.last["total"] >= stored
+    after = kit.status()
+    assert after["vision"]["tracked_total"] == 0 and (after["vision"]["in"], after["vision"]["out"]) == (0, 0)
+    assert after["store"]["written"] < 20 and sum(after["counts"].values()) < 20, "counted again from zero"
+    assert "face" not in after["now"] or after["now"]["face"]["ts"] > 1.0
+    assert eventually(lambda: kit.watching.in_view(), timeout=20)
+    assert min(p.id for p in kit.watching.in_view()) == 1, "the next new person is #1"
+
+    page = client.get("/admin").get_data(as_text=True)
+    assert "Everything stored was erased: " in page and "The counters start again from zero." in page
+    assert "Last done at" in page
+    assert "Everything stored was erased at" in client.get("/").get_data(as_text=True)
+    assert "Everything stored was erased at" in client.get("/data").get_data(as_text=True)
+    assert client.get("/api/status").get_json()["last_forget"]["at"] == kit.forgetting.last["at"]
+
+
+def test_next_class_resets_the_room_in_one_tap(client, app, kit, pin):
+    from device.services.screen import VIEWS
+
+    lesson = app.extensions["lesson"]
+    lesson.move("3")
+    kit.observations.publish(Observation(1.0, "camera", "face", None, {"count": 1}))
+    assert kit.store.flush(5)
+    login(client, pin, PHONE, "sr")
+    response = client.post("/admin/next-class", data={"csrf": csrf(client, "/admin")})
+    assert response.status_code == 303 and kit.forgetting.last["observations"]["face"] >= 1, "no second question"
+    assert kit.status()["vision"]["tracked_total"] == 0
+    assert lesson.step == 0, "the lesson back at its first step"
+    if "summary" in VIEWS:
+        assert kit.screen.view == "summary" and kit.status()["kiosk_view"] == "summary"
+    page = client.get("/admin").get_data(as_text=True)
+    assert "Spremno za sledeći čas" in page and "Sledeći čas: obriši sve odmah" in page
+
+
+def test_privacy_settings_survive_a_restart_and_a_damaged_file_gives_the_defaults(client, kit, pin, config, caplog):
+    import json
+
+    from device.kit import Kit
+
+    login(client, pin, PHONE)
+    client.post("/admin/settings", data={"csrf": csrf(client, "/admin"), "kiosk_clear": "on"})
+    assert "Settings saved: they stay after a restart" in client.get("/admin").get_data(as_text=True)
+    path = config.data_dir / "settings.json"
+    assert json.loads(path.read_text()) == {"blur_public": False, "kiosk_clear": True}
+    assert path.stat().st_mode & 0o777 == 0o600 and not list(config.data_dir.glob(".settings.json*"))
+    assert "settings.json" in client.get("/data").get_data(as_text=True), "listed with the kit's other files"
+    client.post("/admin/forget", data={"csrf": csrf(client, "/admin"), "confirm": "yes"})
+    assert kit.privacy.settings == {"blur_public": False, "kiosk_clear": True} and path.exists(), \
+        "forgetting everything leaves the settings: they are about no one"
+    kit.stop()
+
+    again = Kit(config)         # the kit restarted, on the same data directory
+    try:
+        assert again.privacy.settings == {"blur_public": False, "kiosk_clear": True}
+    finally:
+        again.stop()
+    assert config.vision.blur_faces is True, "the config keeps the defaults"
+
+    for damaged in ("{not json", "[true]", '{"blur_public": "no", "kiosk_clear": false}'):
+        path.write_text(damaged)
+        caplog.clear()
+        again = Kit(config)
+        try:
+            settings = again.privacy.settings
+        finally:
+            again.stop()
+        assert settings["blur_public"] is True, damaged
+        assert any("settings.json" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records), damaged
+    assert settings["kiosk_clear"] is False, "what is readable in a damaged file still counts"
+
+
+def test_exports_carry_the_side_tables_with_iso_times(client, kit, pin):
+    import csv
+    import io
+    import json
+    from datetime import datetime
+
+    now = time.time()
+    kit.observations.publish(Observation(now, "camera", "person", "track:900", {
+        "state": "left", "dwell_s": 3.0, "trajectory": [[now, 10, 20]], "signature": {"clothes": [0.5]}}))
+    kit.observations.publish(Observation(now, "camera", "snapshot", "track:900", {
+        "file": "snapshots/track-900.jpg", "blurred": True}))
+    kit.visitors.record("visitor:" + "ab" * 16, now, {"user_agent": "Mozilla/5.0 \"quoted\", with commas"})
+    assert kit.store.flush(5)
+    login(client, pin, PHONE)
+
+    rows = [json.loads(line) for line in client.get("/admin/export.jsonl").get_data(as_text=True).splitlines()]
+    tables = {row["table"] for row in rows}
+    assert tables == {"observations", "tracks", "visitors", "snapshots"}
+    assert [r["table"] for r in rows] == sorted((r["table"] for r in rows), key=["observations", "tracks",
+                                                                                 "visitors", "snapshots"].index)
+    track = next(r for r in rows if r["table"] == "tracks" and r["subject"] == "track:900")
+    assert track["trajectory"] == [[now, 10, 20]] and track["signature"] == {"clothes": [0.5]}
+    visitor = next(r for r in rows if r["table"] == "visitors")
+    assert visitor["details"]["user_agent"].endswith("with commas") and visitor["visits"] == 1
+    snapshot = next(r for r in rows if r["table"] == "snapshots")
+    assert snapshot["blurred"] is True and snapshot["file"] == "snapshots/track-900.jpg"
+    for row in rows:
+        for column in ("ts", "first_seen", "last_seen"):
+            if column in row:
+                parsed = datetime.fromisoformat(row[column])
+                assert parsed.utcoffset() is not None, (row["table"], column, row[column])
+    assert abs(datetime.fromisoformat(track["last_seen"]).timestamp() - now) < 0.001
+
+    text = client.get("/admin/export.csv").get_data(as_text=True)
+    found = list(csv.DictReader(io.StringIO(text)))
+    assert {r["table"] for r in found} == tables and len(found) == len(rows)
+    visitor = next(r for r in found if r["table"] == "visitors")
+    assert json.loads(visitor["details"])["user_agent"].startswith("Mozilla/5.0 \"quoted\"")
+    assert visitor["kind"] == "" and datetime.fromisoformat(visitor["first_seen"]).utcoffset() is not None
 
 
 # ---- the PIN is never on a public screen (issue 13)

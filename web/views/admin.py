@@ -1,14 +1,30 @@
-"""The admin page: log in with the PIN; forget everything, privacy settings, exports."""
+"""The admin page: log in with the PIN; the next class, forget everything, privacy settings, exports.
+
+Forgetting everything asks first, without any script: POST /admin/forget shows what would go, with counts,
+and a second button that sends confirm=yes. "Next class" does it in one tap, since its button says exactly
+that it erases everything, and a teacher uses it between two classes with the next one waiting; it also puts
+the kiosk on its summary and the lesson back to its first step.
+
+Messages for the page after a redirect are English texts (with their values) kept in the session, and
+translated when shown: each is marked N_() where it is written, so the catalog's check finds it.
+"""
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, session, url_for
 
+from device.notice.kinds import N_
+from device.services.screen import VIEWS
 from device.store.export import lines
 from web.clients import is_local
 from web.security import (
+    FIRST_WAIT_S,
+    KIT_BURST,
+    MAX_FAILURES,
+    MAX_WAIT_S,
     TooManyGuesses,
     admin_until,
     become_admin,
@@ -20,19 +36,32 @@ from web.security import (
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 MAX_PIN = 12        # digits the form takes (the PIN made by the kit has 6)
+LIMITS = {"failures": MAX_FAILURES, "first_min": round(FIRST_WAIT_S / 60), "most_min": round(MAX_WAIT_S / 60),
+          "burst": KIT_BURST}         # what the lockout's explanation says (the kit's pace, one a minute, in words)
 
 
-def _page(*, status: int = 200, message: str | None = None, wait: tuple[float, str] | None = None) -> Response:
-    """The admin page; *wait*: (seconds, "address" | "kit") until a PIN may be tried again."""
+def _tell(text: str, **values: Any) -> None:
+    """A message for the page after the redirect: English *text* with %(name)s *values*, translated when shown."""
+    session["message"] = [text, values]
+
+
+def _page(*, status: int = 200, message: str | None = None, wait: tuple[float, str] | None = None,
+          confirm: dict[str, Any] | None = None) -> Response:
+    """The admin page; *wait*: (seconds, "address" | "kit") until a PIN may be tried again; *confirm*: what
+    forgetting everything would erase, to ask before."""
     kit = current_app.extensions["kit"]
     if wait is None:
         wait = (0.0, "") if is_local() else current_app.extensions["pin_guard"].wait(request.remote_addr or "")
     wait_s, wait_reason = wait
     until = admin_until()
+    shown = message if message is not None else session.pop("message", None)
+    if isinstance(shown, str):
+        shown = [shown, {}]
     html = render_template("admin.html", admin=until is not None, admin_until=until,
                            settings=kit.privacy.settings, last_forget=kit.forgetting.last,
-                           wait_s=wait_s, wait_reason=wait_reason, wait_until=time.time() + wait_s,
-                           message=message if message is not None else session.pop("message", None))
+                           wait_s=wait_s, wait_reason=wait_reason, wait_until=time.time() + wait_s, limits=LIMITS,
+                           confirm=confirm, renumbers=kit.forgetting.numbers,
+                           message=shown if isinstance(shown, list) and len(shown) == 2 else None)
     response = Response(html, status=status, mimetype="text/html")
     if wait_s > 0 and status == 429:
         response.headers["Retry-After"] = retry_after(wait_s)
@@ -50,7 +79,7 @@ def login():
     kit = current_app.extensions["kit"]
     pin = request.form.get("pin", "").strip()
     if not pin or not pin.isascii() or not pin.isdigit() or len(pin) > MAX_PIN:
-        return _page(status=400, message="A PIN is digits only: type the 6 digits of the admin PIN.")
+        return _page(status=400, message=N_("A PIN is digits only: type the 6 digits of the admin PIN."))
     if kit.admin.generation() is None:
         abort(503, "this kit has no readable admin PIN (its admin.json is missing or damaged): "
                    "on the device, `awareness-kit admin reset-pin` makes a new one")
@@ -68,24 +97,60 @@ def login():
             guard.settle(ticket, right)
     if right:
         become_admin()
-        session["message"] = "Logged in for 15 minutes."
+        _tell(N_("Logged in for 15 minutes."))
     else:
-        session["message"] = "That PIN is not right."
+        _tell(N_("That PIN is not right."))
     return redirect(url_for("admin.page"), code=303)
 
 
 @bp.post("/logout")
 def logout():
     end_admin()
-    session["message"] = "Logged out."
+    _tell(N_("Logged out."))
     return redirect(url_for("admin.page"), code=303)
+
+
+def _erasable(kit: Any) -> dict[str, int]:
+    """What forgetting everything would erase now, counted for the page that asks first."""
+    store = kit.store
+    side = store.side_counts()
+    files = [*(kit.config.data_dir / "snapshots").glob("*.jpg")]
+    if kit.listening is not None:
+        files += kit.listening.clips.glob("clip-*.wav")
+    return {"observations": store.count(), "tracks": side["tracks"],
+            "visitors": side["visitors"], "snapshots": side["snapshots"], "files": len(files),
+            "aside": len(store.moved_aside()), "in_view": len(kit.watching.in_view())}
 
 
 @bp.post("/forget")
 def forget():
+    """Without confirm=yes: the page asks first, saying what would go. With it: everything goes."""
     require_admin()
-    result = current_app.extensions["kit"].forgetting.everything()
-    session["message"] = "Everything stored was erased." if result["total"] else "There was nothing to erase."
+    kit = current_app.extensions["kit"]
+    if request.form.get("confirm") != "yes":
+        return _page(confirm=_erasable(kit))
+    result = kit.forgetting.everything()
+    if result["total"]:
+        _tell(N_("Everything stored was erased: %(n)s items. The counters start again from zero."), n=result["total"])
+    else:
+        _tell(N_("There was nothing to erase. The counters start again from zero."))
+    return redirect(url_for("admin.page"), code=303)
+
+
+@bp.post("/next-class")
+def next_class():
+    """Class mode: the room is reset for the next class in one tap (the button says what it erases): forget
+    everything, the kiosk on its summary, the lesson back to its first step."""
+    require_admin()
+    kit = current_app.extensions["kit"]
+    result = kit.forgetting.everything()
+    if "summary" in VIEWS:
+        kit.screen.show("summary")
+    lesson = current_app.extensions.get("lesson")       # web/views/notice.py's: one per kit
+    if lesson is not None and lesson.step:
+        lesson.move("first")
+    _tell(N_("Ready for the next class: %(n)s items erased, the counters at zero, the lesson at its first step."),
+          n=result["total"])
     return redirect(url_for("admin.page"), code=303)
 
 
@@ -93,8 +158,10 @@ def forget():
 def settings():
     require_admin()
     privacy = current_app.extensions["kit"].privacy
-    privacy.update(**{key: request.form.get(key) == "on" for key in privacy.settings})
-    session["message"] = "Settings changed (until the kit restarts; the config file keeps the defaults)."
+    if privacy.update(**{key: request.form.get(key) == "on" for key in privacy.settings}):
+        _tell(N_("Settings saved: they stay after a restart (the config file keeps the defaults)."))
+    else:
+        _tell(N_("Settings changed, but they could not be saved on the device: they last until the kit restarts."))
     return redirect(url_for("admin.page"), code=303)
 
 
