@@ -14,6 +14,15 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+# What voice-analysis products commonly claim from a voice's pitch (below each bound, in Hz), as the "voice" kind's
+# value says it; the kind's explanation says how unreliable it is. Here, not in device.audio, so that the dashboard
+# can translate the claims without reaching the microphone's code.
+PITCH_CLAIMS: tuple[tuple[float, str], ...] = (
+    (165.0, "typical of an adult man's voice (85-165 Hz), so such systems would label it 'male'"),
+    (255.0, "typical of an adult woman's voice (165-255 Hz), so such systems would label it 'female'"),
+    (math.inf, "higher than most adults' voices, so such systems would guess 'a child'"),
+)
+
 
 @dataclass(frozen=True)
 class Observation:

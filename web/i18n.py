@@ -34,7 +34,7 @@ from babel.numbers import format_decimal
 from flask import Flask, Response, g, has_request_context, request, url_for
 from markupsafe import Markup, escape
 
-from device.observations import KINDS
+from device.observations import KINDS, PITCH_CLAIMS
 
 LANGUAGES = [("en", "English"), ("sr", "Srpski")]
 LOCALES = {"en": "en", "sr": "sr_Latn"}           # Babel's (CLDR's): month names, plural categories
@@ -55,10 +55,8 @@ SCRIPT_VALUES: tuple[str, ...] = (
 
 
 def script_values() -> set[str]:
-    """SCRIPT_VALUES, and what voice-analysis products claim from a pitch (device.audio.analysis.pitch_claim)."""
-    from device.audio.analysis import pitch_claim
-
-    return set(SCRIPT_VALUES) | {pitch_claim(hz) for hz in (100.0, 200.0, 300.0)}
+    """SCRIPT_VALUES, and what voice-analysis products claim from a pitch (device.observations.PITCH_CLAIMS)."""
+    return set(SCRIPT_VALUES) | {claim for _, claim in PITCH_CLAIMS}
 
 
 class Catalog(Mapping):

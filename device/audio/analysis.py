@@ -24,7 +24,7 @@ import numpy as np
 
 from device.audio.level import SILENCE_DBFS, dbfs
 from device.audio.voice import Stretch, VoiceActivity
-from device.observations import Observation, finite
+from device.observations import PITCH_CLAIMS, Observation, finite
 
 BANDS = 40
 LOW_HZ, HIGH_HZ = 60.0, 8000.0
@@ -39,11 +39,7 @@ BACKGROUND_CHUNK_S = 0.1     # measured in 0.1 s pieces, whatever the block size
 
 def pitch_claim(hz: float) -> str:
     """What voice-analysis products commonly claim from a pitch; the kind's explanation says how unreliable."""
-    if hz < 165:
-        return "typical of an adult man's voice (85-165 Hz), so such systems would label it 'male'"
-    if hz < 255:
-        return "typical of an adult woman's voice (165-255 Hz), so such systems would label it 'female'"
-    return "higher than most adults' voices, so such systems would guess 'a child'"
+    return next((claim for below, claim in PITCH_CLAIMS if hz < below), PITCH_CLAIMS[-1][1])
 
 
 @dataclass
