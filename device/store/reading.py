@@ -11,7 +11,7 @@ import logging
 import queue
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -114,15 +114,34 @@ class Reads:
                 "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
             return {name: [c[1] for c in conn.execute(f"PRAGMA table_info({name})")] for name in names}
 
-    def side_rows(self, table: str, *, limit: int = 50, offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+    def side_rows(self, table: str, *, limit: int = 50, offset: int = 0,
+                  subject: str | None = None) -> tuple[int, list[dict[str, Any]]]:
+        """(how many rows, the rows from *offset*, newest first) of a side table; only *subject*'s if given."""
         if table not in SIDE_TABLES:
             raise ValueError(f"no such table: {table}")
         order = SIDE_ORDER[table]
+        where, args = ("WHERE subject = ?", [subject]) if subject is not None else ("", [])
         with self._reading() as conn:
-            total = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-            rows = conn.execute(f"SELECT * FROM {table} ORDER BY {order} DESC LIMIT ? OFFSET ?",
-                                (limit, offset)).fetchall()
+            total = conn.execute(f"SELECT COUNT(*) FROM {table} {where}", args).fetchone()[0]
+            rows = conn.execute(f"SELECT * FROM {table} {where} ORDER BY {order} DESC LIMIT ? OFFSET ?",
+                                (*args, limit, offset)).fetchall()
         return total, [dict(r) for r in rows]
+
+    def snapshot(self, snapshot_id: int) -> dict[str, Any] | None:
+        """One row of the snapshots table by its id, or None (the picture's route reads only files listed here)."""
+        with self._reading() as conn:
+            row = conn.execute("SELECT * FROM snapshots WHERE id = ?", (snapshot_id,)).fetchone()
+        return dict(row) if row else None
+
+    def snapshots_of_files(self, files: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The snapshots table's rows that list *files* (as the snapshot observations name them), by file."""
+        wanted = sorted(set(files))
+        if not wanted:
+            return {}
+        with self._reading() as conn:
+            rows = conn.execute(f"SELECT * FROM snapshots WHERE file IN ({', '.join('?' * len(wanted))})",
+                                wanted).fetchall()
+        return {row["file"]: dict(row) for row in rows}
 
     def side_counts(self) -> dict[str, int]:
         """Rows in each side table."""
