@@ -69,7 +69,8 @@ class Kit:
         self.frames = FrameHub(encode=lambda frame, view: self.privacy.render(frame, view))
         self.watching = Watching(config, self.frames, publish=self.observations.publish, snapshot=self.snapshots.save)
         self.privacy = Privacy(config, detections=lambda: self.watching.latest)
-        self.visitors = Visitors(self.store, publish=self.observations.publish, in_view=self.watching.in_view)
+        self.visitors = Visitors(self.store, publish=self.observations.publish, in_view=self.watching.in_view,
+                                hold=self.watching.paused)
         self.exhibition = Exhibition(config, self.observations, self.store, watching=lambda: self.watching,
                                      visitors=self.visitors)    # the MQTT link: off unless [mqtt] url is set
         self.forgetting: Forgetting | None = None

@@ -24,6 +24,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +46,15 @@ class NotOffered(KitError, PermissionError):
 
 class Visitors:
     def __init__(self, store: Store, *, publish: Callable[[Observation], None],
-                 in_view: Callable[[], list[Any]], key_path: Path | None = None) -> None:
-        """*key_path*: where the subject key is kept (default: visitor.key in the store's data directory)."""
+                 in_view: Callable[[], list[Any]], key_path: Path | None = None,
+                 hold: Callable[[], AbstractContextManager[Any]] = nullcontext) -> None:
+        """*key_path*: where the subject key is kept (default: visitor.key in the store's data directory);
+        *hold*: held while a guess looks at who is in view and publishes, so that a guess cannot fall between
+        "forget everything" erasing the store and numbering people from 1 again (the vision service's paused)."""
         self.store = store
         self._publish = publish
         self._in_view = in_view
+        self._hold = hold
         self.key_path = Path(key_path) if key_path else store.data_dir / KEY_FILE
         self._key: bytes | None = None
         self._key_lock = threading.Lock()
@@ -101,6 +106,10 @@ class Visitors:
     def guess(self, subject: str, ts: float) -> dict[str, Any] | None:
         """Which person in view holds this phone, from who was there when it connected. Publishes the guess
         as a correlation and returns it; None when nobody is in view."""
+        with self._hold():
+            return self._guess(subject, ts)
+
+    def _guess(self, subject: str, ts: float) -> dict[str, Any] | None:
         people = self._in_view()
         if not people:
             return None

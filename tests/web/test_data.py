@@ -305,3 +305,8 @@ def test_a_subject_narrows_the_side_tables_too(client, kit):
     html = client.get("/data?subject=track:97").get_data(as_text=True)
     assert "track:97" in section(html, "tracks") and "track:96" not in section(html, "tracks")
     assert "The tables below show only track:97's rows." in html
+
+
+def test_a_snapshot_id_too_large_for_the_database_is_a_404_not_a_500(client):
+    response = client.get("/snapshots/99999999999999999999.jpg")
+    assert response.status_code == 404 and b"no snapshot" in response.data

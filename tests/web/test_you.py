@@ -393,3 +393,7 @@ def test_forget_me_in_an_exhibition_follows_the_erasure_on_the_other_kits(client
         page = client.get("/you").get_data(as_text=True)
         assert re.search(r'<p class="note" id="everywhere" [^>]*data-command="c0ffee"', page)
         assert "Done: 3 items about you were erased:" in page and "2 guesses and answers" in page
+
+
+def test_what_the_kit_knows_about_a_visitor_is_never_kept_by_the_browser(client):
+    assert client.get("/you").headers["Cache-Control"] == "no-store"

@@ -139,7 +139,7 @@ def data():
         side[name] = {"count": count, "items": [stored.side_card(name, item) for item in items],   # open: asked for
                       "open": paged or (subject is not None and count > 0)}
 
-    blur = not local and kit.privacy.settings["blur_public"]
+    blur = kit.privacy.blur("kiosk" if local else "public")     # for pictures stored clear
     files_of = {o.id: o.value["file"] for o in rows if o.kind == "snapshot" and isinstance(o.value, dict)
                 and isinstance(o.value.get("file"), str)}
     listed = store.snapshots_of_files(files_of.values())

@@ -26,6 +26,7 @@ bp = Blueprint("snapshots", __name__)
 
 FOLDER = "snapshots"        # under the data directory, as device/services/snapshots.py keeps them
 BLUR_CELLS = 8              # the blurred picture keeps this many cells across its shorter side: no face survives
+MAX_ID = 2**63 - 1           # SQLite's largest integer: a larger id is no row (and would not fit the query)
 MAX_BYTES = 8 << 20         # a snapshot is a person's crop, tens of KB: anything far larger is not one
 
 
@@ -37,7 +38,7 @@ def picture(id: int) -> Response:
     Cached privately and revalidated each time (ETag): ids come back after "forget everything", and an
     administrator may turn blurring on again, so a browser must not keep showing an old answer."""
     kit = current_app.extensions["kit"]
-    row = kit.store.snapshot(id)
+    row = kit.store.snapshot(id) if id <= MAX_ID else None
     if row is None:
         abort(404, f"no snapshot {id}: the snapshots table has no such row (erased, pruned, or never taken)")
     unreadable = f"the picture of snapshot {id} cannot be shown: it is not a snapshot file the kit can read"
@@ -56,7 +57,7 @@ def picture(id: int) -> Response:
     if len(jpeg) > MAX_BYTES:
         logger.warning("snapshot %s: %s is over %d bytes, not a snapshot: not served", id, path, MAX_BYTES)
         abort(404, unreadable)
-    blur = not row["blurred"] and not is_local() and kit.privacy.settings["blur_public"]
+    blur = not row["blurred"] and kit.privacy.blur("kiosk" if is_local() else "public")
     if blur:
         try:
             jpeg = blurred(jpeg)

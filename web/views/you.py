@@ -119,6 +119,13 @@ def _parts(view: dict[str, Any]) -> dict[str, str]:
     return {element: str(get_template_attribute("_you.html", macro)(view)) for element, macro in PARTS.items()}
 
 
+@bp.after_request
+def _not_kept(response):
+    """What the kit knows about a visitor is never kept by the browser: after "forget me", Back shows nothing."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/you")
 def you():
     kit = current_app.extensions["kit"]
