@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 
 from device.kit import Kit
@@ -189,3 +190,15 @@ def test_every_worker_says_whether_it_is_alive_and_how_often_it_failed(kit):
     workers = kit.status()["workers"]
     assert {"capture", "vision", "audio", "sensors", "housekeeping", "fusion"} <= set(workers)
     assert all(w["alive"] and w["failures"] == 0 and w["last_error"] is None for w in workers.values())
+
+
+def test_a_phones_guess_waits_for_a_wipe_in_progress(kit):
+    """Forget everything holds the vision service paused while it erases and numbers people from 1 again: a
+    guess made meanwhile would name a person of before the wipe, whose number a new person then takes."""
+    guessed = threading.Event()
+    with kit.watching.paused():                 # as Forgetting.everything() holds it
+        threading.Thread(target=lambda: (kit.visitors.guess("visitor:" + "0" * 32, time.time()), guessed.set()),
+                         daemon=True).start()
+        assert not guessed.wait(0.5), "the guess looked at who is in view during the wipe"
+    assert guessed.wait(10)
+
