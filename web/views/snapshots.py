@@ -11,6 +11,7 @@ stored with the picture, so the whole picture is blurred: nothing of a face can 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from pathlib import Path
@@ -81,8 +82,10 @@ def stored_file(data_dir: Path, name: Any) -> Path | None:
     return path if path.parent == folder else None
 
 
+@functools.lru_cache(maxsize=64)
 def blurred(jpeg: bytes) -> bytes:
-    """The picture blurred whole: shrunk to BLUR_CELLS across its shorter side, then smoothed back to its size
+    """The picture blurred whole, made once for the last 64 pictures (a phone's /data shows up to 32, and asks
+    again for each on every visit): shrunk to BLUR_CELLS across its shorter side, then smoothed back to its size
     (what is gone cannot be sharpened back). ValueError when it cannot be read or OpenCV is missing."""
     try:
         import cv2
