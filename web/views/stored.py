@@ -8,9 +8,10 @@ import math
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, url_for
+from flask import url_for
 
 from device.observations import Observation
+from web.i18n import current
 
 SHORT = 60                # characters of a long value shown before "…"; the whole one is a tap away
 
@@ -66,14 +67,15 @@ def number(value: Any) -> float | None:
 
 
 def shown(value: float, digits: int = 1) -> str:
-    """A measurement for a sentence: whole numbers as such, others to *digits* decimals."""
-    return str(int(value)) if float(value).is_integer() else f"{value:.{digits}f}"
+    """A measurement for a sentence, as the page's language writes it: to at most *digits* decimals (62,5 in
+    Serbian), as the live feed writes it (t.number)."""
+    return current().number(value, digits)
 
 
 def says(o: Observation) -> str | None:
     """One plain sentence for a stored observation, in the page's language; None when its value does not have
     the shape its kind has (the stored fields are shown all the same)."""
-    tr = current_app.jinja_env.filters["translate"]
+    tr = current().gettext
     v = o.value if isinstance(o.value, dict) else {}
     n = {key: number(value) for key, value in v.items()}
     track = o.subject.removeprefix("track:") if isinstance(o.subject, str) and o.subject.startswith("track:") else None
