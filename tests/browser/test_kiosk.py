@@ -138,7 +138,7 @@ def test_the_kiosk_follows_the_kits_view_and_class_mode_shows_the_summary(live_u
         assert page.locator(".kiosk-join").bounding_box() == join, "the join row never moves"
         page.goto(live_url + "/kiosk?view=data")
         kit.screen.show("summary")
-        page.wait_for_timeout(2500)        # two status events
+        assert eventually(page, lambda: page.evaluate("document.body.dataset.kitView") == "summary")   # heard it
         expect(page.locator("#panel-data")).to_be_visible()     # ?view= holds its view whatever the kit's
         assert watch.errors == [] and watch.offsite() == []
 

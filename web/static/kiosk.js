@@ -107,6 +107,7 @@
     }
     showWiped(s.last_forget);
     showSources(s.sources || {});
+    body.dataset.kitView = s.kiosk_view;       // the kit's view, as last heard (?view= may hold another)
     if (!body.dataset.pinned) showView(s.kiosk_view);
   }
 
