@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
@@ -16,54 +15,9 @@ from werkzeug.exceptions import HTTPException, ServiceUnavailable
 from device.errors import StoreError
 from device.observations import KINDS
 from web.limits import MAX_BODY
+from web.slots import ViewerSlots
 
 logger = logging.getLogger(__name__)
-
-STREAMS_PER_ADDRESS = 4     # of each kind: a phone needs one of each; a few tabs may have more
-
-
-class ViewerSlots:
-    """A cap on long-lived streams of one kind (camera or events), and on those of one client address, so that
-    one phone cannot take every place; beyond either, viewers get a polite 503. Places go first come, first
-    served: nobody is pushed out for a newcomer. The device's own screen (address None) has no cap of its own.
-
-        slots = ViewerSlots(40, per_address=4)
-        slots.acquire("192.168.4.23")       # True: a place, until release("192.168.4.23")
-    """
-
-    def __init__(self, limit: int, *, per_address: int = STREAMS_PER_ADDRESS) -> None:
-        self.limit = limit
-        self.per_address = per_address
-        self.active = 0
-        self.refused = 0
-        self.by_address: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def acquire(self, address: str | None = None) -> bool:
-        """*address*: the client's (web.limits.address_key), None for the device itself."""
-        with self._lock:
-            mine = self.by_address.get(address, 0) if address is not None else 0
-            if self.active >= self.limit or (address is not None and mine >= self.per_address):
-                self.refused += 1
-                return False
-            self.active += 1
-            if address is not None:
-                self.by_address[address] = mine + 1
-            return True
-
-    def release(self, address: str | None = None) -> None:
-        with self._lock:
-            self.active -= 1
-            if address is not None:
-                left = self.by_address.pop(address, 0) - 1
-                if left > 0:
-                    self.by_address[address] = left
-
-    def full_for(self, address: str | None) -> bool:
-        """Whether *address* has all the places one address may have."""
-        with self._lock:
-            return address is not None and self.by_address.get(address, 0) >= self.per_address
-
 
 def create_app(kit: Any, test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
@@ -75,9 +29,10 @@ def create_app(kit: Any, test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     limit = kit.config.web.max_viewers
     app.extensions["kit"] = kit
-    app.extensions["viewers"] = {"camera": ViewerSlots(limit), "events": ViewerSlots(limit)}
+    # Phones refused a camera view wait in line for it; the event stream reconnects by itself.
+    app.extensions["viewers"] = {"camera": ViewerSlots(limit, queue=True), "events": ViewerSlots(limit)}
 
-    from web import i18n, security, visitor
+    from web import delivery, i18n, security, visitor
     from web.live import Live, Recent
     from web.views import admin, api, kiosk, pages, pictures, stream, you
     app.extensions["live"] = Live(kit)
@@ -85,6 +40,7 @@ def create_app(kit: Any, test_config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
     visitor.init_app(app)
+    delivery.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(stream.bp)
@@ -92,7 +48,8 @@ def create_app(kit: Any, test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(you.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(kiosk.bp)
-    from web.views import exhibition, notice
+    from web.views import exhibition, notice, snapshots
+    app.register_blueprint(snapshots.bp)
     app.register_blueprint(notice.bp)
     app.register_blueprint(exhibition.bp)
 

@@ -19,7 +19,7 @@ MAX_HEADERS = 100
 MAX_BODY = 64 * 1024            # as the app's MAX_CONTENT_LENGTH; a body needs a Content-Length
 IDLE_S = 10.0                   # a connection that has sent nothing yet, new or kept alive, is closed after this
 REQUEST_S = 5.0                 # from a request's first byte until all of it is here
-WORKERS_PER_ADDRESS = 12        # 4 camera and 4 event streams (web/__init__.py), and pages
+WORKERS_PER_ADDRESS = 12        # 4 camera and 4 event streams (web/slots.py), and pages
 
 
 def address_key(address: str | None) -> str | None:

@@ -20,6 +20,7 @@ from flask import Flask
 from tests.helpers import eventually
 from web.limits import MAX_BODY, Head, Refusal, address_key, judge
 from web.server import Server
+from web.slots import ViewerSlots
 
 ROOT = Path(__file__).resolve().parents[2]
 MB = 1 << 20
@@ -352,3 +353,53 @@ def test_oversized_requests_at_once_do_not_grow_the_kits_memory(kit_process):
     assert max(peak) - before < 40, f"RSS {before:.0f} MB, {max(peak):.0f} MB during the attack"
     assert sorted(status(answer) for answer, _ in results) == [411, 414, 414, 414, 414, 431]
     assert timed_get(port, "/api/status")[0] == 200
+
+
+class Clock:
+    """A monotonic clock a test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_next_free_place_goes_to_the_phone_that_waited_longest_and_tickets_expire():
+    clock = Clock()
+    slots = ViewerSlots(1, queue=True, clock=clock)
+    assert slots.acquire("phone-a")
+    b, c = slots.acquire("phone-b"), slots.acquire("phone-c")
+    assert not b and not c and b.ticket and c.ticket and (b.place, c.place) == (1, 2)
+    assert 1 <= b.retry_after <= b.wait_s < c.wait_s, "a fair estimate: the second waits longer"
+    slots.release("phone-a")
+    assert not slots.acquire("phone-c", c.ticket), "the place is held for the first in line"
+    assert not slots.acquire("phone-e") and not slots.acquire("phone-c", b.ticket), "nor for a ticket not its own"
+    assert slots.acquire("phone-b", b.ticket)
+    assert slots.acquire(None), "the device's own screen is never refused nor queued"
+    slots.release("phone-b")
+    clock.now += 60         # C and E went away without coming back: their tickets expire
+    assert slots.acquire("phone-f") and not slots.waiting
+
+
+def test_the_line_is_bounded_in_all_and_per_address():
+    slots = ViewerSlots(1, queue=True, max_waiting=6, clock=Clock())
+    assert slots.acquire("phone")
+    tickets = [slots.acquire("greedy").ticket for _ in range(6)]
+    assert tickets[:4] == [t for t in tickets[:4] if t] and tickets[4:] == [None, None], "four per address"
+    assert [bool(slots.acquire(f"phone-{n}").ticket) for n in range(3)] == [True, True, False], "six in all"
+
+
+@pytest.mark.settings(WEB_MAX_VIEWERS=1)
+def test_a_refused_phone_is_given_a_ticket_and_its_turn_when_the_place_frees(open_viewer, app):
+    slots = app.extensions["viewers"]["camera"]
+    a = open_viewer("/stream.mjpg", source="127.0.0.2")
+    b, c = (open_viewer("/stream.mjpg", source=source) for source in ("127.0.0.3", "127.0.0.4"))
+    assert (a.status, b.status, c.status) == (200, 503, 503)
+    assert (b.headers["Queue-Place"], c.headers["Queue-Place"]) == ("1", "2") and int(c.headers["Retry-After"]) >= 1
+    assert "number 2 in line" in c.until("first come, first served")
+    a.close()
+    assert eventually(lambda: slots.phones == 0)
+    asks = (("127.0.0.4", c.headers["Queue-Ticket"]), ("127.0.0.3", b.headers["Queue-Ticket"]))
+    assert [open_viewer(f"/stream.mjpg?ticket={ticket}", source=source).status for source, ticket in asks] == [503, 200]
+    assert open_viewer("/stream.mjpg").status == 200, "the device's own screen is never queued"

@@ -1,4 +1,4 @@
-// awareness-kit live dashboard (and, for now, the kiosk): counters and a feed from Server-Sent Events; the camera is camera.js.
+// awareness-kit live dashboard: counters and a feed from Server-Sent Events; the camera is camera.js.
 "use strict";
 (function () {
   const kinds = JSON.parse(document.getElementById("kinds-data").textContent);
@@ -9,21 +9,65 @@
   const t = window.t;     // messages in the page's language (i18n.js)
   const { describe, clock, SENSOR_NAMES } = window.sentences;     // feed.js
 
-  function addToFeed(o) {
+  // The feed, readable on a phone: five or more observations come every second, so at most one line a second
+  // is added, for the most telling kind waiting (a kind just shown waits a few seconds, and a kind waits its
+  // turn the more surely the longer it has waited), with how many of that kind came since its last line. Each
+  // line is a plain sentence with its kind's name; what a kind reveals is one link per kind, above the feed.
+  const LINE_EVERY_MS = 1000;
+  const AGAIN_AFTER_MS = 4000;
+  const TELLING = { keyword: 5, loud_event: 5, correlation: 5, reid: 4, snapshot: 4, voice: 4, plate_text: 4,
+                    crossing: 4, audio_clip: 4, person: 3, face: 3, plate: 3, presence: 2, speech_minute: 2, pir: 2 };  // others: 1
+  const pending = new Map();      // kind -> { o: the newest, n: how many since its last line }
+  const shownAt = {};
+  const legend = new Set();
+
+  function take(o) {
+    const waiting = pending.get(o.kind);
+    pending.set(o.kind, { o, n: waiting ? waiting.n + 1 : 1 });
+  }
+  function nextLine() {
+    const now = Date.now();
+    let best = null, bestScore = 0;
+    for (const kind of pending.keys()) {
+      const since = now - (shownAt[kind] || 0);
+      const score = (TELLING[kind] || 1) + since / 10000;       // ten seconds of waiting count as a level
+      if (since >= AGAIN_AFTER_MS && score > bestScore) { best = kind; bestScore = score; }
+    }
+    if (best === null) return;
+    const { o, n } = pending.get(best);
+    pending.delete(best);
+    shownAt[best] = now;
+    addLine(o, n);
+  }
+  setInterval(nextLine, LINE_EVERY_MS);
+
+  function addLine(o, n) {
     const li = document.createElement("li");
     const time = document.createElement("time");
     time.dateTime = new Date(o.ts * 1000).toISOString();
     time.textContent = clock(o.ts);
-    const link = document.createElement("a");
-    link.href = "/data#kind-" + encodeURIComponent(o.kind);
-    link.textContent = describe(o);
-    link.title = kinds[o.kind] ? kinds[o.kind].reveals : "";
-    li.append(time, link);
+    const label = document.createElement("span");
+    label.className = "kind";
+    const title = kinds[o.kind] ? kinds[o.kind].title : o.kind;
+    label.textContent = n > 1 ? title + " \u00d7" + n : title;     // "Movement ×3": three since its last line
+    li.append(time, describe(o), " ", label);
     feed.prepend(li);
     while (feed.children.length > MAX_FEED) feed.lastElementChild.remove();
+    addToLegend(o.kind, title);
+  }
+  function addToLegend(kind, title) {
+    if (legend.has(kind) || !kinds[kind]) return;
+    legend.add(kind);
+    const line = $("feed-kinds");
+    const link = document.createElement("a");
+    link.href = "/data#kind-" + encodeURIComponent(kind);
+    link.textContent = title;
+    const list = line.querySelector("span");
+    if (list.children.length) list.append(" \u00b7 ");
+    list.append(link);
+    line.hidden = false;
   }
 
-  // The live page and the kiosk share this script; each has only some of these elements.
   function setText(id, text) { const el = $(id); if (el && el.textContent !== text) el.textContent = text; }
 
   function showNow(now) {
@@ -43,7 +87,9 @@
       (state("light").on_since ? t(", since {time}", { time: clock(state("light").on_since) }) : ""));
     setText("c-temp", failed("temperature") || t("{c} \u00b0C, load {load}", { c: state("temperature").celsius, load: state("load").load_1m ?? "?" }));
     setText("c-led", failed("led") || (state("led").on ? t("on") : t("off")));
-    if (failed("pir")) setText("c-pir", failed("pir"));
+    // The infrared sensor is published only when it changes (gpiozero reports no first state), so a sensor that has
+    // felt someone since the kit started has no observation: its state comes with the status, every second.
+    setText("c-pir", failed("pir") || (state("pir").motion ? t("someone") : t("no one")));
     if (failed("distance")) setText("c-distance", failed("distance"));
     if (s.vision) {
       setText("c-people", String(s.vision.people));
@@ -62,17 +108,11 @@
     }
     setText("c-stored", String(s.store.written));
     showStorage(s.store);
-    const kiosk = document.body.classList.contains("kiosk");
-    if (kiosk) {
-      $("panel-live").hidden = s.kiosk_view !== "live";
-      $("panel-data").hidden = s.kiosk_view === "live";
-    }
     setText("fps", s.camera.capture_fps.toFixed(1));
     setText("afps", s.camera.analysis_fps.toFixed(1));
     setText("skipped", String(s.camera.frames_skipped));
     const cam = s.sources.camera;
     const note = $("camera-note");
-    if (!note) return;
     if (cam.state !== "running" && cam.state !== "starting") {
       note.hidden = false;
       setText("camera-note", t("Camera {name} {state} since {time}", { name: cam.name, state: t(cam.state), time: clock(cam.since) }) + (cam.error ? ": " + cam.error : ""));
@@ -132,8 +172,8 @@
     source.addEventListener("open", () => setText("feed-state", t("Live: new observations appear at the top.")));
     source.addEventListener("observation", (e) => {
       const o = JSON.parse(e.data);
-      addToFeed(o);
-      const now = {}; now[o.kind] = o; showNow(now);
+      take(o);
+      showNow({ [o.kind]: o });
     });
     source.addEventListener("status", (e) => showStatus(JSON.parse(e.data)));
     source.addEventListener("spectrum", (e) => drawSpectrum(JSON.parse(e.data)));
@@ -142,19 +182,26 @@
       if (source.readyState === EventSource.CLOSED) setTimeout(connect, 5000);  // e.g. too many viewers
     });
   }
-  connect();
+  // The live events once the page is shown (as the camera: camera.js), so that they do not hold up its first paint.
+  const begin = () => requestAnimationFrame(() => setTimeout(connect, 0));
+  if (document.readyState === "complete") begin();
+  else window.addEventListener("load", begin, { once: true });
 
   window.watchCamera($("camera"));      // camera.js
 
-  // The heatmap changes slowly: refresh it every ten seconds.
-  // The charts too: every thirty seconds.
-  setInterval(() => {
-    for (const chart of document.querySelectorAll("img.chart")) {
-      chart.src = chart.src.split("?")[0] + "?t=" + Date.now();
-    }
-  }, 30000);
-
-  const heat = $("heatmap");
-  if (heat) setInterval(() => { heat.src = "/heatmap.jpg?t=" + Date.now(); }, 10000);
-
+  // The heatmap changes slowly: it is fetched again every ten seconds, the charts every thirty, while they can be seen.
+  const seen = new Set();
+  const watcher = window.IntersectionObserver ? new IntersectionObserver((entries) => {
+    for (const entry of entries) if (entry.isIntersecting) seen.add(entry.target); else seen.delete(entry.target);
+  }) : null;
+  function refresh(pictures, every) {
+    for (const picture of pictures) if (watcher) watcher.observe(picture); else seen.add(picture);
+    setInterval(() => {
+      for (const picture of pictures) {
+        if (!document.hidden && seen.has(picture)) picture.src = picture.src.split("?")[0] + "?t=" + Date.now();
+      }
+    }, every);
+  }
+  refresh(document.querySelectorAll("img.chart"), 30000);
+  refresh(document.querySelectorAll("#heatmap"), 10000);
 })();

@@ -19,7 +19,8 @@ MAX_LIMIT = 1000
 def status():
     live = current_app.extensions["live"]
     out = live.status()
-    out["viewers"] = {name: {"active": slots.active, "limit": slots.limit, "refused": slots.refused}
+    out["viewers"] = {name: {"active": slots.active, "limit": slots.limit, "refused": slots.refused,
+                             "waiting": len(slots.waiting)}
                       for name, slots in current_app.extensions["viewers"].items()}
     # Real time over completeness: frames a slow phone was not sent, so that it gets fresh ones instead.
     frames = live.frames

@@ -12,30 +12,41 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, request
 
-from web import ViewerSlots
 from web.clients import is_local
 from web.fanout import Viewer
 from web.limits import address_key
 from web.live import BOUNDARY, KEEPALIVE_S, Live
 from web.server import CONNECTION_KEY, FramePacer
+from web.slots import Answer, ViewerSlots
 
 bp = Blueprint("stream", __name__)
 
 
-def _busy(what: str, slots: ViewerSlots, address: str | None) -> Response:
-    if slots.full_for(address):
+def _busy(what: str, slots: ViewerSlots, answer: Answer) -> Response:
+    """The polite 503: why, when to come back (Retry-After), and for a phone in the line its ticket, its place and
+    the estimated wait (Queue-Ticket, Queue-Place, Queue-Wait), which the page shows as a countdown."""
+    headers = {"Retry-After": str(answer.retry_after), "Cache-Control": "no-store"}
+    if answer.reason == "address":
         text = (f"This address already has {slots.per_address} {what}s open, the most one phone may have. "
                 "Please close one, or try again in a minute.\n")
     else:
-        text = (f"The {what} already has {slots.limit} viewers, the most this kit serves at once. "
-                "Please try again in a minute.\n")
-    return Response(text, status=503, mimetype="text/plain", headers={"Retry-After": "30"})
+        text = f"The {what} already has {slots.limit} viewers, the most this kit serves at once. "
+        if answer.ticket is None:
+            text += f"Please try again in {answer.retry_after} s.\n"
+        else:
+            text += (f"You are number {answer.place} in line, your turn in about {answer.wait_s:.0f} s: please try "
+                     f"again in {answer.retry_after} s with ?ticket={answer.ticket} (first come, first served).\n")
+            headers |= {"Queue-Ticket": answer.ticket, "Queue-Place": str(answer.place),
+                        "Queue-Wait": f"{answer.wait_s:.0f}"}
+    return Response(text, status=503, mimetype="text/plain", headers=headers)
 
 
 def _take(slots: ViewerSlots, what: str) -> tuple[str | None, Response | None]:
-    """A place for this client's stream: (its address key, None), or (..., the polite 503)."""
+    """A place for this client's stream: (its address key, None), or (..., the polite 503). A phone that waits in
+    line sends back its ticket (?ticket=)."""
     address = address_key(request.remote_addr)
-    return address, None if slots.acquire(address) else _busy(what, slots, address)
+    answer = slots.acquire(address, request.args.get("ticket", "")[:64] or None)
+    return address, None if answer else _busy(what, slots, answer)
 
 
 def _connection():
