@@ -35,6 +35,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/viewers.py
 	$(BIN)/python bench/hostile.py
 	$(BIN)/python bench/real.py
+	$(BIN)/python bench/lighthouse.py
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

@@ -220,6 +220,8 @@ def device_makers(board: SensorBoard) -> dict[str, Callable[[], Any]]:
         sensor = MotionSensor(c.pir_pin, pin_factory=f)
         sensor.when_motion = lambda: board._publish_now("pir", {"motion": True})
         sensor.when_no_motion = lambda: board._publish_now("pir", {"motion": False})
+        # gpiozero tells changes only: a PIR that feels someone from the start would say nothing until it changes.
+        board._publish_now("pir", {"motion": bool(sensor.is_active)})
         return sensor
 
     def distance() -> Any:

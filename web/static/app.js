@@ -72,9 +72,9 @@
 
   function showNow(now) {
     if (now.face) setText("c-faces", String(now.face.value.count));
-    if (now.motion) setText("c-motion", now.motion.value.boxes.length ? (100 * now.motion.value.area).toFixed(1) + "%" : t("still"));
+    if (now.motion) setText("c-motion", now.motion.value.boxes.length ? t.number(100 * now.motion.value.area, 1) + "%" : t("still"));
     if (now.pir) setText("c-pir", now.pir.value.motion ? t("someone") : t("no one"));
-    if (now.distance) setText("c-distance", now.distance.value.metres + " m");
+    if (now.distance) setText("c-distance", t.number(now.distance.value.metres, 2) + " m");
   }
 
   function showStatus(s) {
@@ -97,25 +97,25 @@
     }
     const mic = s.microphone;
     if (mic && mic.level_dbfs !== null) {
-      setText("c-sound", mic.level_dbfs.toFixed(0) + " dBFS");
+      setText("c-sound", t.number(mic.level_dbfs, 0) + " dBFS");
       setText("c-speaking", mic.speaking ? t("yes") : t("no"));
       setText("c-pitch", mic.pitch_hz ? mic.pitch_hz + " Hz" : "–");
       setText("c-talk", mic.this_minute.speaking_s + " s");
-      setText("audio-kept", t("{analysed} s of sound analysed and thrown away; {kept} s kept.", { analysed: mic.seconds_analysed.toFixed(0), kept: mic.seconds_stored }) +
+      setText("audio-kept", t("{analysed} s of sound analysed and thrown away; {kept} s kept.", { analysed: t.number(mic.seconds_analysed, 0), kept: t.number(mic.seconds_stored, 1) }) +
         " " + t("The spectrum is shown live and never stored."));
       const words = $("words-heard");
       if (words && mic.words.heard.length) setText("words-heard", mic.words.heard.map((w) => w.word).join(" "));
     }
     setText("c-stored", String(s.store.written));
     showStorage(s.store);
-    setText("fps", s.camera.capture_fps.toFixed(1));
-    setText("afps", s.camera.analysis_fps.toFixed(1));
+    setText("fps", t.number(s.camera.capture_fps, 1));
+    setText("afps", t.number(s.camera.analysis_fps, 1));
     setText("skipped", String(s.camera.frames_skipped));
     const cam = s.sources.camera;
     const note = $("camera-note");
     if (cam.state !== "running" && cam.state !== "starting") {
       note.hidden = false;
-      setText("camera-note", t("Camera {name} {state} since {time}", { name: cam.name, state: t(cam.state), time: clock(cam.since) }) + (cam.error ? ": " + cam.error : ""));
+      setText("camera-note", t("Camera {name} {state} since {time}", { name: t(cam.name), state: t(cam.state), time: clock(cam.since) }) + (cam.error ? ": " + cam.error : ""));
     } else if (note.dataset.full !== "1") {
       note.hidden = true;
     }

@@ -117,7 +117,7 @@ def kiosk():
     local = is_local()
     return render_template("kiosk.html", status=status, view=asked or status["kiosk_view"], pinned=asked is not None,
                            views=VIEWS, summary=summary(), url=you_url(), wifi=kit.config.kiosk.wifi_ssid,
-                           pin_created=kit.admin.created if local else None, local=local,
+                           pin_created=kit.admin.created if local else None, local=local, camera=kit.config.camera,
                            retention_h=kit.config.store.retention_h)
 
 
