@@ -310,3 +310,23 @@ def test_a_subject_narrows_the_side_tables_too(client, kit):
 def test_a_snapshot_id_too_large_for_the_database_is_a_404_not_a_500(client):
     response = client.get("/snapshots/99999999999999999999.jpg")
     assert response.status_code == 404 and b"no snapshot" in response.data
+
+
+def test_a_phone_sees_what_only_its_own_visit_revealed(client, kit):
+    """/data lists every phone's visit, but what a phone revealed (its address, user agent, battery...) only to
+    that phone and to the device's own screen: a visitor reaches only their own data."""
+    from tests.web.conftest import give_cookie
+    from web.visitor import VISITOR_COOKIE
+
+    token = "ab" * 32
+    kit.store.record_visit(kit.visitors.subject_of(token), 1000.0, {"user_agent": "my own phone"})
+    kit.store.record_visit("visitor:" + "1" * 32, 1001.0, {"user_agent": "somebody else's phone"})
+    assert kit.store.flush(5)
+    local = client.get("/data?visitors_page=1").get_data(as_text=True)
+    assert "my own phone" in local and "somebody else&#39;s phone" in local
+    stranger = client.get("/data?visitors_page=1", environ_base=PHONE).get_data(as_text=True)
+    assert "my own phone" not in stranger and "somebody else" not in stranger
+    assert stranger.count("Shown only to that phone") == 2
+    give_cookie(client, VISITOR_COOKIE, token)
+    mine = client.get("/data?visitors_page=1", environ_base=PHONE).get_data(as_text=True)
+    assert "my own phone" in mine and "somebody else" not in mine

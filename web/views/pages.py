@@ -15,6 +15,7 @@ from device.observations import KINDS
 from device.store import SIDE_TABLES
 from web.clients import is_local
 from web.views import stored
+from web.visitor import visitor_subject
 
 bp = Blueprint("pages", __name__)
 PER_PAGE = 20             # observation cards a page: a phone's page stays a few screens tall
@@ -136,8 +137,13 @@ def data():
             count, items = store.side_rows(name, limit=SIDE_PER_PAGE, offset=(shown[name] - 1) * SIDE_PER_PAGE,
                                            subject=subject)
         paged = name == table or bool(request.args.get(PARTS[name], "").strip())
-        side[name] = {"count": count, "items": [stored.side_card(name, item) for item in items],   # open: asked for
-                      "open": paged or (subject is not None and count > 0)}
+        cards = [stored.side_card(name, item) for item in items]
+        if name == "visitors" and not local:    # a visitor reaches only their own phone's details (/you)
+            mine = visitor_subject()
+            for card in cards:
+                if card["row"].get("subject") != mine:
+                    card["details"] = None
+        side[name] = {"count": count, "items": cards, "open": paged or (subject is not None and count > 0)}  # asked
 
     blur = kit.privacy.blur("kiosk" if local else "public")     # for pictures stored clear
     files_of = {o.id: o.value["file"] for o in rows if o.kind == "snapshot" and isinstance(o.value, dict)
