@@ -311,7 +311,7 @@ def _made(state: LiveState, _: Gettext) -> Section:
     paragraphs = [text]
     if changed:
         names = {"blur_public": _("blurring faces for phones"), "kiosk_clear": _("clear faces on the device")}
-        paragraphs.append(_("Changed by an administrator since the kit started: %(list)s.")
-                          % {"list": ", ".join(names[key] for key in changed)})
+        text = _("Changed by an administrator from the config file's defaults (kept across restarts): %(list)s.")
+        paragraphs.append(text % {"list": ", ".join(names[key] for key in changed)})
     return Section("made", _("How this notice was made"), paragraphs)
 

@@ -104,7 +104,8 @@ class LiveState:
         return self.config.retention_hours()
 
     def changed_by_admin(self) -> list[str]:
-        """The privacy settings an administrator changed since the kit started: "blur_public", "kiosk_clear"."""
+        """The privacy settings an administrator set apart from the config file (settings.json keeps them):
+        "blur_public", "kiosk_clear"."""
         vision = self.config.vision
         return [key for key, now, start in (("blur_public", self.blur_public, vision.blur_faces),
                                             ("kiosk_clear", self.kiosk_clear, vision.kiosk_clear_faces))

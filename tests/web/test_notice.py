@@ -110,7 +110,7 @@ def test_a_setting_changed_on_admin_changes_the_notice_at_once(client, kit):
         html = page(client, "/notice", lang=lang)
         assert said in html
     html = page(client, "/notice")
-    assert "Changed by an administrator since the kit started: blurring faces for phones." in html
+    assert "defaults (kept across restarts): blurring faces for phones." in html
     assert "Clear faces on phones: blurred faces make the point." in html
     assert re.search(r"Faces blurred for phones</strong>: An administrator switched this off[^<]*"
                      r'<span class="marks">\(OFF\)', html)
