@@ -9,15 +9,21 @@ every part that remembers: the store's rows, the files, the tracker's signatures
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from device.files import save_json
 from device.services.visitors import Visitors
 from device.store import Store
 
 logger = logging.getLogger(__name__)
+
+LAST_WIPE = "last-wipe.json"        # in the data directory: when everything was last forgotten, and how much
 
 
 class Forgetting:
@@ -33,7 +39,8 @@ class Forgetting:
         self.signatures = signatures
         self.restart = restart
         self.numbers = numbers
-        self.last: dict[str, Any] | None = None
+        self.path = store.data_dir / LAST_WIPE
+        self.last: dict[str, Any] | None = _read_last(self.path)     # "wiped at …" outlives a restart
 
     def everything(self) -> dict[str, Any]:
         """Delete every observation, file and remembered appearance, and follow nobody: the people in view
@@ -48,6 +55,10 @@ class Forgetting:
         self.store.vacuum_later()       # gives the space back to the file system, holding nobody up
         self.last = {"at": time.time(), "observations": counts, "files": files,
                      "total": sum(counts.values()) + files}
+        try:
+            save_json(self.path, self.last)
+        except OSError as exc:      # the wipe is done all the same; only its time is not kept past a restart
+            logger.warning("forgot everything, but could not note when in %s: %s", self.path, exc)
         logger.warning("forgot everything: %d observations and %d files deleted", sum(counts.values()), files)
         return self.last
 
@@ -64,3 +75,19 @@ class Forgetting:
                 counts["signatures in memory"] = counts.get("signatures in memory", 0) + dropped
         logger.info("forgot %s and the tracks they confirmed (%d): %s", visitor, len(tracks), counts)
         return counts
+
+
+def _read_last(path: Path) -> dict[str, Any] | None:
+    """The last wipe noted in *path*; None when there is none, or the file is damaged (said in the log)."""
+    try:
+        last = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        logger.warning("%s cannot be read (%s): the last wipe's time is not shown", path, exc)
+        return None
+    if not (isinstance(last, dict) and isinstance(last.get("at"), int | float) and math.isfinite(last["at"])
+            and isinstance(last.get("total"), int)):
+        logger.warning("%s is not a wipe's record: the last wipe's time is not shown", path)
+        return None
+    return last

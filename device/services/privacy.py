@@ -15,13 +15,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from device.config import Config
+from device.files import save_json
 from device.hub import Frame
 from device.observations import KINDS, Observation
 
@@ -69,7 +69,7 @@ class Privacy:
                 self._settings.update({key: bool(value) for key, value in values.items()})
                 settings = dict(self._settings)
             try:
-                _save(self.path, settings)
+                save_json(self.path, settings)
             except OSError as exc:
                 logger.warning("privacy: cannot keep the settings in %s (%s): they last until the kit restarts",
                                self.path, exc.strerror or exc)
@@ -124,19 +124,3 @@ def _load(path: Path) -> dict[str, bool]:
         logger.warning("privacy: %s: ignored %s (the settings are %s, each true or false): the config's defaults "
                        "instead", path, ignored, ", ".join(SETTINGS))
     return settings
-
-
-def _save(path: Path, settings: dict[str, bool]) -> None:
-    """Write *settings* to *path* whole or not at all (a new file, synced, then renamed over), mode 0600."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(settings, out, indent=1, sort_keys=True)
-            out.write("\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)

@@ -420,6 +420,28 @@ def test_privacy_settings_survive_a_restart_and_a_damaged_file_gives_the_default
     assert settings["kiosk_clear"] is False, "what is readable in a damaged file still counts"
 
 
+def test_when_everything_was_last_erased_is_shown_after_a_restart_too(kit, config, caplog):
+    from device.kit import Kit
+
+    wiped = kit.forgetting.everything()
+    kit.stop()
+    again = Kit(config)         # the kit restarted, on the same data directory
+    again.start()
+    try:
+        assert again.forgetting.last["at"] == wiped["at"] and again.forgetting.last["total"] == wiped["total"]
+        assert again.status()["last_forget"]["at"] == wiped["at"]
+    finally:
+        again.stop()
+    (config.data_dir / "last-wipe.json").write_text('{"at": "yesterday"}')
+    again = Kit(config)
+    again.start()
+    try:
+        assert again.forgetting.last is None
+    finally:
+        again.stop()
+    assert any("last-wipe.json" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
+
+
 def test_exports_carry_the_side_tables_with_iso_times(client, kit, pin):
     import csv
     import io
