@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import resource
 import sys
 import threading
@@ -35,6 +34,7 @@ from device.capture import CameraFeed  # noqa: E402
 from device.config import Config  # noqa: E402
 from device.health import SourceState  # noqa: E402
 from device.hub import FrameHub  # noqa: E402
+from device.vision.plates import normal_plate  # noqa: E402
 
 DEFAULT_DIR = ROOT.parent / "shared" / "real"
 
@@ -42,10 +42,6 @@ DEFAULT_DIR = ROOT.parent / "shared" / "real"
 def cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-def normal_plate(text: str) -> str:
-    return re.sub(r"[^0-9A-Z]", "", text.upper())
 
 
 class Recorder:

@@ -155,8 +155,6 @@ class Front:
         self.held: set[int] = set()         # all here, but their address has its share of the pool
         self.in_pool: dict[Any, str | None] = {}    # connection: its address's key
         self.per_key: Counter[str] = Counter()
-        self.refused: Counter[int] = Counter()      # by status code
-        self.let_go = 0                     # waiting connections closed to make room for new ones
         self._lock = threading.Lock()
         self._back: queue.SimpleQueue = queue.SimpleQueue()
         self._wake = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
@@ -275,8 +273,7 @@ class Front:
 
     def _wait(self, conn: Any, buffered: bytes = b"") -> None:
         if len(self.waiting) >= self.max_waiting:
-            self._close(next(iter(self.waiting)))
-            self.let_go += 1
+            self._close(next(iter(self.waiting)))      # the oldest waiting connection makes room
         entry = _Waiting(conn, buffered)
         self.waiting[entry.fd] = entry
         self._epoll.register(entry.fd, _EDGE)      # reports at once what is already there
@@ -331,7 +328,6 @@ class Front:
 
     def _refuse(self, fd: int, refusal: Refusal) -> None:
         conn = self._forget(fd)
-        self.refused[int(refusal.status[:3])] += 1
         logger.debug("refused %s from %s: %s", refusal.status, conn.remote_addr, refusal.reason)
         self.lingering.add(fd, conn, refusal)
 

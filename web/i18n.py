@@ -249,6 +249,7 @@ def init_app(app: Flask) -> None:
     languages = {code: translations(code) for code, _ in LANGUAGES}
     for_scripts = script_messages() | script_values()
     scripts = {code: tr.for_scripts(for_scripts) for code, tr in languages.items()}
+    kinds_json = {code: _kinds_json(tr) for code, tr in languages.items()}     # made once, not on every page
 
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
@@ -276,12 +277,16 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _globals() -> dict[str, Any]:
         lang = getattr(g, "lang", "en")
-        tr = languages[lang]
-        kinds = {name: {**kind.to_dict(), "title": tr.gettext(kind.title), "unit": tr.gettext(kind.unit),
-                        "reveals": tr.gettext(kind.reveals), "real_world": tr.gettext(kind.real_world)}
-                 for name, kind in KINDS.items()}
         return {"lang": lang, "languages": LANGUAGES, "language_url": language_url, "js_messages": scripts[lang],
-                "kinds_json": json.dumps(kinds).replace("</", "<\\/")}
+                "kinds_json": kinds_json[lang]}
+
+
+def _kinds_json(tr: Translations) -> str:
+    """Every kind, its texts in *tr*'s language, as JSON for a page's <script> element."""
+    kinds = {name: {**kind.to_dict(), "title": tr.gettext(kind.title), "unit": tr.gettext(kind.unit),
+                    "reveals": tr.gettext(kind.reveals), "real_world": tr.gettext(kind.real_world)}
+             for name, kind in KINDS.items()}
+    return json.dumps(kinds).replace("</", "<\\/")
 
 
 def language_url(code: str) -> str:

@@ -218,8 +218,6 @@ class PinGuard:
         self._tokens = float(KIT_BURST)
         self._refilled = self.clock()
         self._generation = admin.generation()
-        self.checked = 0            # PINs hashed since start, for the figures
-        self.refused = 0
 
     # ---- under the lock
     def _refill(self, now: float) -> None:
@@ -284,14 +282,12 @@ class PinGuard:
             own = self._address_wait(state, now)
             kit = 0.0 if self._tokens >= 1 else (1 - self._tokens) * KIT_EVERY_S
             if own > 0 or kit > 0:
-                self.refused += 1
                 raise TooManyGuesses(own, "address") if own >= kit else TooManyGuesses(kit, "kit")
             if state is None:
                 self._forget_old(now)
                 state = self._addresses[key] = _Address(last=now)
             state.checking += 1
             self._tokens -= 1
-            self.checked += 1
         return Ticket(key)
 
     def settle(self, ticket: Ticket, right: bool | None) -> None:

@@ -89,7 +89,6 @@ class NewVisitors:
         self._lock = threading.Lock()
         self._by_address: dict[str, deque[float]] = {}
         self._all: deque[float] = deque()
-        self.refused = 0
 
     def admit(self, address: str) -> float:
         with self._lock:
@@ -105,7 +104,6 @@ class NewVisitors:
             full = [times[0] for times, limit in ((mine, self.per_address), (self._all, self.total))
                     if len(times) >= limit]
             if full:
-                self.refused += 1
                 return max(1.0, max(full) + self.window_s - now)
             mine.append(now)
             self._by_address[address] = mine

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from device.audio.level import SILENCE_DBFS, dbfs
+from device.audio.level import SILENCE_DBFS, energy_dbfs
 from device.audio.voice import Stretch, VoiceActivity
 from device.observations import PITCH_CLAIMS, Observation, finite
 
@@ -92,7 +92,8 @@ class AudioAnalyzer:
         and slices need (at most 48 ms)."""
         duration = len(block) / self.samplerate
         start = ts - duration
-        level = dbfs(block)
+        energy = float(np.dot(block, block))       # once: the block's level and the second's mean
+        level = energy_dbfs(energy, len(block))
         self.current_dbfs = level
         self.seconds_analysed += duration
 
@@ -109,7 +110,7 @@ class AudioAnalyzer:
         self._loud.feed(block, start, speaking=self.speaking, floor=floor)
         for event in self._loud.decide(ts, self.voice.voiced):
             self._publish(event)
-        self._level_second(block, level, ts)
+        self._level_second(energy, len(block), level, ts)
         self._minute(ts)
 
     def flush(self) -> None:
@@ -167,14 +168,13 @@ class AudioAnalyzer:
         return {"speaking_s": round(self._minute_speech, 1), "turns": self._minute_turns}
 
     # ---- level
-    def _level_second(self, block: np.ndarray, level: float, ts: float) -> None:
+    def _level_second(self, energy: float, samples: int, level: float, ts: float) -> None:
         second = self._second
-        second["energy"] += float(np.dot(block, block))
-        second["count"] += len(block)
+        second["energy"] += energy
+        second["count"] += samples
         second["peak"] = max(second["peak"], level)
         if second["count"] >= self.samplerate:
-            rms = math.sqrt(second["energy"] / second["count"])
-            mean = max(SILENCE_DBFS, 20 * math.log10(rms)) if rms > 0 else SILENCE_DBFS
+            mean = energy_dbfs(second["energy"], second["count"])
             self._publish(Observation(ts, "microphone", "sound_level", None, {
                 "dbfs": finite(mean, 1), "peak_dbfs": finite(second["peak"], 1),
                 "spl_db": finite(mean + self.spl_offset_db, 0), "speaking": self.speaking}))

@@ -199,22 +199,14 @@ class PeopleDetector:
         """Where heads stand out along the top edge of a shape (a group has several, a car's roof none)."""
         x, y, w, h = cv2.boundingRect(contour)
         tall = self.perspective.height(y + h) or h
-        region = mask[y:y + h, x:x + w] > 0
-        top = np.where(region.any(axis=0), region.argmax(axis=0), h).astype(np.float32)
-        one = max(3.0, WIDTH_OF_HEIGHT * tall)
-        k = max(1, int(one / 3) | 1)
-        smooth = np.convolve(np.pad(top, k // 2, mode="edge"), np.ones(k) / k, mode="valid")
-        return _minima(smooth, min_gap=0.6 * one, depth=0.12 * tall)
+        return _head_dips(mask[y:y + h, x:x + w] > 0, tall)[1]
 
     def _split(self, box: Box, mask: np.ndarray, tall: float) -> list[Box]:
         """Split a group at the dips between heads along its top edge; failing that, by expected width."""
         x, y, w, h = box
         region = mask[y:y + h, x:x + w] > 0
         one = max(3.0, WIDTH_OF_HEIGHT * tall)
-        top = np.where(region.any(axis=0), region.argmax(axis=0), h).astype(np.float32)
-        k = max(1, int(one / 3) | 1)
-        smooth = np.convolve(np.pad(top, k // 2, mode="edge"), np.ones(k) / k, mode="valid")
-        heads = _minima(smooth, min_gap=0.6 * one, depth=0.12 * tall)
+        smooth, heads = _head_dips(region, tall)
         if len(heads) <= 1 and w > 1.2 * h and w * h >= 0.01 * mask.size:
             self.vehicles.append(box)   # wider than tall, one smooth roof line: a vehicle, not a group
             return []
@@ -247,6 +239,15 @@ def _vehicle(contour: np.ndarray, size: int) -> bool:
 
 def _edges(grey: np.ndarray) -> np.ndarray:
     return cv2.magnitude(cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3))
+
+
+def _head_dips(region: np.ndarray, tall: float) -> tuple[np.ndarray, list[int]]:
+    """(the top edge of a shape's mask, smoothed over a third of a person's width; where heads stand out on it)."""
+    one = max(3.0, WIDTH_OF_HEIGHT * tall)
+    top = np.where(region.any(axis=0), region.argmax(axis=0), region.shape[0]).astype(np.float32)
+    k = max(1, int(one / 3) | 1)
+    smooth = np.convolve(np.pad(top, k // 2, mode="edge"), np.ones(k) / k, mode="valid")
+    return smooth, _minima(smooth, min_gap=0.6 * one, depth=0.12 * tall)
 
 
 def _minima(profile: np.ndarray, *, min_gap: float, depth: float) -> list[int]:

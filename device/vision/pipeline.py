@@ -35,7 +35,7 @@ from device.vision.recognition import MIN_FACE, FaceRecogniser
 from device.vision.reports import Reporter
 from device.vision.signature import face_vector
 from device.vision.tracker import Track, Tracker, TrackEvent, iou
-from device.vision.tracks import inside
+from device.vision.tracks import blend_clothes, inside
 
 logger = logging.getLogger(__name__)
 
@@ -291,7 +291,7 @@ class VisionAnalyzer:
         grey = cv2.cvtColor(image[max(0, face[1]):face[1] + face[3], max(0, face[0]):face[0] + face[2]],
                             cv2.COLOR_BGR2GRAY)
         track.signature.face = face_vector(grey, (0, 0, face[2], face[3]))
-        self.tracker.refresh_clothes(track, image)  # type: ignore[union-attr]
+        blend_clothes(track, image)     # a new look at their clothes, blended in
 
 
 def heatmap_jpeg(people: PeopleDetector, size: tuple[int, int]) -> bytes:

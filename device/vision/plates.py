@@ -35,6 +35,11 @@ LONG = 6                    # characters: a reading this long is a whole plate, 
 FORGET_AFTER_S = 2.0        # no vehicle for this long: the next one is another car
 
 
+def normal_plate(text: str) -> str:
+    """A plate as read, in capitals without spaces or marks: "lzw 97-15" -> "LZW9715"."""
+    return re.sub(r"[^0-9A-Z]", "", text.upper())
+
+
 @dataclass(frozen=True)
 class Plate:
     box: Box
@@ -106,7 +111,7 @@ class PlateReader:
             return []
         lines = []
         for points, text, score in zip(result.boxes, result.txts, result.scores, strict=False):
-            clean = re.sub(r"[^0-9A-Z]", "", text.upper())
+            clean = normal_plate(text)
             if clean:
                 xs, ys = np.asarray(points)[:, 0], np.asarray(points)[:, 1]
                 box = (int(xs.min()) + x0, int(ys.min()) + y0, int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1)

@@ -29,7 +29,6 @@ from device.vision.tracks import (
     adopt,
     alike,
     associate,
-    blend_clothes,
     centre,
     inside,
     iou,
@@ -204,7 +203,6 @@ class Tracker:
                 self.count_out += 1
             events.append(TrackEvent("cross", track, {"direction": direction}))
 
-    refresh_clothes = staticmethod(blend_clothes)     # (track, image): a new look at their clothes, blended in
 
     def reidentify(self, track: Track, ts: float) -> TrackEvent | None:
         """Once a track has a face: give it an earlier ID back if someone gone matches well enough."""

@@ -100,17 +100,5 @@ def eventually(page, predicate, timeout_s: float = 10.0) -> bool:
     return bool(predicate())
 
 
-def settled_screenshot(page, locator) -> bytes:
-    """A screenshot of *locator* once two in a row are alike: the page moves a little as its feed fills."""
-    shots = [locator.screenshot()]
-
-    def alike_again() -> bool:
-        shots.append(locator.screenshot())
-        return shots[-1] == shots[-2]
-
-    assert eventually(page, alike_again), "the element kept moving"
-    return shots[-1]
-
-
 def camera_snapshot(page) -> bytes:
     return page.locator("#camera").screenshot()

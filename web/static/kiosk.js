@@ -238,12 +238,17 @@
       $("pin-value").textContent = state.state === "shown" ? state.pin : "";
       hideAt = state.state === "hidden" ? 0 : Date.now() + 1000 * state.left_s;
     }
+    let asking = false;     // one question at a time: a slow kit is not asked again meanwhile
     async function ask() {
+      if (asking) return;
+      asking = true;
       try {
         const response = await fetch(box.dataset.pinUrl, { cache: "no-store" });
         show(response.ok ? await response.json() : { state: "hidden" });
       } catch (e) {
         show({ state: "hidden" });      // the kit restarting: show nothing
+      } finally {
+        asking = false;
       }
     }
     setInterval(() => {

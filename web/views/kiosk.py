@@ -11,6 +11,7 @@ the button (device/services/pin_display.py)."""
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import time
@@ -68,13 +69,19 @@ def wifi_text() -> str | None:
 
 
 def _svg(text: str) -> Response:
+    return Response(qr_svg(text), mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+@functools.lru_cache(maxsize=16)
+def qr_svg(text: str) -> bytes:
+    """A QR code of *text* as SVG, made once per text (the kiosk and the sign ask for the same few again and again)."""
     import qrcode
     import qrcode.image.svg
 
     out = io.BytesIO()
     # border=4: the quiet zone the QR standard asks for, which readers rely on
     qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, border=4).save(out)
-    return Response(out.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
+    return out.getvalue()
 
 
 def _midnight(now: float) -> float:

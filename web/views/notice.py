@@ -14,7 +14,8 @@ from device.notice.state import LiveState
 from web.clients import is_local
 from web.i18n import LANGUAGES, translations
 from web.security import is_admin
-from web.views.kiosk import _svg, dashboard_url
+from web.views import kiosk
+from web.views.kiosk import dashboard_url
 
 bp = Blueprint("notice", __name__)
 BACK = {"admin": "admin.page", "lesson": "notice.lesson", "plan": "notice.plan"}
@@ -40,7 +41,7 @@ def qr_svg_text(svg: str) -> str:
 
 def qr_svg(text: str) -> str:
     """The kiosk's QR code of *text*, inline."""
-    return qr_svg_text(_svg(text).get_data(as_text=True))
+    return qr_svg_text(kiosk.qr_svg(text).decode())
 
 
 def _notice(lang: str, state: LiveState | None = None) -> Notice:
