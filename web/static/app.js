@@ -25,21 +25,25 @@
     const waiting = pending.get(o.kind);
     pending.set(o.kind, { o, n: waiting ? waiting.n + 1 : 1 });
   }
+  let lastLine = -Infinity;
   function nextLine() {
-    const now = Date.now();
+    // Timed on the monotonic clock, and spaced from the last line rather than trusting the interval: a timer
+    // that fires late and then on time, or a stepped wall clock, would otherwise put two lines under a second apart.
+    const now = performance.now();
+    if (now - lastLine < LINE_EVERY_MS) return;
     let best = null, bestScore = 0;
     for (const kind of pending.keys()) {
-      const since = now - (shownAt[kind] || 0);
+      const since = Math.min(now - (shownAt[kind] ?? -Infinity), 60000);
       const score = (TELLING[kind] || 1) + since / 10000;       // ten seconds of waiting count as a level
       if (since >= AGAIN_AFTER_MS && score > bestScore) { best = kind; bestScore = score; }
     }
     if (best === null) return;
     const { o, n } = pending.get(best);
     pending.delete(best);
-    shownAt[best] = now;
+    shownAt[best] = lastLine = now;
     addLine(o, n);
   }
-  setInterval(nextLine, LINE_EVERY_MS);
+  setInterval(nextLine, 250);
 
   function addLine(o, n) {
     const li = document.createElement("li");

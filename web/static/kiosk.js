@@ -139,16 +139,18 @@
   const FRESH_MS = 10000;       // a kind not seen for this long is not shown late: the times go forward
   const pending = new Map();    // kind -> { o: the newest, n: how many since its last line, last: its arrival }
   const shownAt = {};
-  let lastLine = 0, lastTs = 0;
+  let lastLine = -Infinity, lastTs = 0;
 
+  // Spacing is timed on the page's monotonic clock: the wall clock (Date.now) can be stepped by the system's time
+  // keeping, and a step would let two lines arrive closer than a second apart.
   function take(o) {
-    const now = Date.now();
+    const now = performance.now();
     const waiting = pending.get(o.kind);
     pending.set(o.kind, { o, n: waiting ? waiting.n + 1 : 1, last: now });
   }
 
   function nextLine() {
-    const now = Date.now();
+    const now = performance.now();
     if (now - lastLine < LINE_EVERY_MS) return;
     let best = null;
     for (const [kind, waiting] of pending) {
@@ -156,7 +158,7 @@
       const level = TELLING[kind] || 1;
       // Not before its time, and not much older than the line above it: the feed's times go forward (give or
       // take the second or two a sound or a voice is reported after it began).
-      if (now - (shownAt[kind] || 0) < AGAIN_AFTER_MS[level] || waiting.o.ts < lastTs - LATE_S) continue;
+      if (now - (shownAt[kind] ?? -Infinity) < AGAIN_AFTER_MS[level] || waiting.o.ts < lastTs - LATE_S) continue;
       if (!best || level > best.level || (level === best.level && waiting.o.ts < best.waiting.o.ts)) {
         best = { kind, level, waiting };
       }
