@@ -40,8 +40,8 @@
     if (best === null) return;
     const { o, n } = pending.get(best);
     pending.delete(best);
-    shownAt[best] = lastLine = now;
     addLine(o, n);
+    shownAt[best] = lastLine = performance.now();     // from when the line is in place (placing it takes time)
   }
   setInterval(nextLine, 250);
 

@@ -165,9 +165,11 @@
     }
     if (!best) return;
     pending.delete(best.kind);
-    shownAt[best.kind] = lastLine = now;
     lastTs = Math.max(lastTs, best.waiting.o.ts);
     addLine(best.waiting.o, best.waiting.n);
+    // Timed from when the line is in place, not from when it was chosen: on a busy screen placing it can take a
+    // few hundred milliseconds, which would otherwise come off the next line's wait.
+    shownAt[best.kind] = lastLine = performance.now();
   }
   setInterval(nextLine, 200);
 
