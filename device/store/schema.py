@@ -7,6 +7,13 @@ the kit cannot use (newer, not a database, damaged) before anything is written t
 The checks are cheap, so a kit with a year of data starts at once: the header and the schema are read,
 and the first and last rows of each table and index (a file cut short loses its end). A full
 `PRAGMA quick_check` reads every page: minutes on a large database on an SD card.
+
+A snapshot's id is its picture's address (/snapshots/<id>.jpg), so it is never handed out twice (schema 3:
+AUTOINCREMENT; every erasing deletes rows, never sqlite_sequence or the file). Where ids may have been given out
+that the database no longer knows of (a database from before schema 3, which restarted them after each wipe; a
+new one beside the traces of another: a damaged one moved aside, pictures in snapshots/), the sequence starts
+above the milliseconds since 1970: above any id handed out before, which counted from 1 (a kit keeps far fewer
+pictures than that) or from such a time of its own, earlier, plus fewer pictures than milliseconds since then.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from device.store.space import disk_full
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2            # schema_N.sql migrates N-1 -> N; a kit upgraded in place keeps its data
+SCHEMA_VERSION = 3            # schema_N.sql migrates N-1 -> N; a kit upgraded in place keeps its data
 SIDE_TABLES = ("tracks", "visitors", "snapshots")
 SIDE_ORDER = {"tracks": "last_seen", "visitors": "last_seen", "snapshots": "ts"}    # what "oldest" means
 COLUMNS = {"observations": {"id", "ts", "source", "kind", "subject", "value", "confidence"},
@@ -30,6 +37,7 @@ COLUMNS = {"observations": {"id", "ts", "source", "kind", "subject", "value", "c
            "visitors": {"subject", "first_seen", "last_seen", "visits", "details"},
            "snapshots": {"id", "ts", "subject", "file", "blurred"}}
 COMPANIONS = ("-wal", "-shm", "-journal")      # SQLite's files beside the database
+IDS_KEPT = 3                  # the schema from which snapshot ids never come back
 
 
 class DatabaseDamaged(StoreError):
@@ -52,20 +60,51 @@ def check_and_migrate(conn: sqlite3.Connection, path: Path) -> None:
                          f"{SCHEMA_VERSION}): upgrade the kit or move the data directory aside")
     _probe(conn, path, version)
     try:
-        if version == 0 and not conn.execute("SELECT 1 FROM sqlite_master").fetchone():
+        new = version == 0 and not conn.execute("SELECT 1 FROM sqlite_master").fetchone()
+        if new:
             conn.execute("PRAGMA auto_vacuum=INCREMENTAL")    # a new database: pruned pages go back to the disk
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
+        unknown_ids = version == IDS_KEPT - 1 or (new and _traces(path))
         for step in range(version + 1, SCHEMA_VERSION + 1):
             script = resources.files("device.store").joinpath(f"schema_{step}.sql").read_text()
-            with conn:
-                conn.executescript(script)
-                conn.execute(f"PRAGMA user_version={step}")
+            if step == IDS_KEPT and unknown_ids:
+                script += f"\n{_above('snapshots', int(time.time() * 1000))}"
+            _in_one_transaction(conn, f"{script}\nPRAGMA user_version={step};")
             logger.info("store: %s migrated to schema %d", path, step)
     except sqlite3.OperationalError as exc:
         raise cannot_write(path, exc) from exc
     except sqlite3.DatabaseError as exc:
         raise not_a_database(path, exc) from exc
+
+
+def _in_one_transaction(conn: sqlite3.Connection, script: str) -> None:
+    """Run a migration's statements and its new user_version all or none: a kit stopped half-way (the snapshots
+    table dropped, its copy not yet renamed) finds the database as it was and migrates it again.
+    (executescript alone commits after each statement.)"""
+    try:
+        conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nCOMMIT;")
+    except BaseException:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
+
+
+def _above(table: str, floor: int) -> str:
+    """SQL raising *table*'s AUTOINCREMENT sequence to at least *floor*: its next id is above it."""
+    return (f"INSERT INTO sqlite_sequence (name, seq) SELECT '{table}', {floor} WHERE NOT EXISTS "
+            f"(SELECT 1 FROM sqlite_sequence WHERE name = '{table}');\n"
+            f"UPDATE sqlite_sequence SET seq = max(seq, {floor}) WHERE name = '{table}';")
+
+
+def _traces(path: Path) -> bool:
+    """Whether another database was here before this new one, whose snapshot ids may be in saved pages and
+    links: a damaged one moved aside, or pictures left in snapshots/ (the kit's own files, see move_aside)."""
+    try:
+        return (any(path.parent.glob(f"{path.name}.corrupt-*"))
+                or any((path.parent / "snapshots").glob("*.jpg")))
+    except OSError:
+        return True
 
 
 def _probe(conn: sqlite3.Connection, path: Path, version: int) -> None:
