@@ -37,7 +37,7 @@ class CameraFeed:
         self.rate.tick()
 
     def failed(self, exc: BaseException) -> None:
-        self.state.set("offline", str(exc))
+        self.state.failed(exc)
 
     def status(self) -> dict[str, Any]:
         return {"capture_fps": round(self.rate.rate, 1), "frames_captured": self.captured}
@@ -46,7 +46,8 @@ class CameraFeed:
 def read_until_stopped(source: Any, state: SourceState, stop: threading.Event, each: Callable[[Any], None], *,
                        ended: str) -> None:
     """Open *source*, hand each thing it reads to *each* until *stop* is set or the source ends (a file:
-    *ended* says so), and close it, whatever happens: the loop of every capturing worker."""
+    *ended* says so, a text the pages translate), and close it, whatever happens: the loop of every capturing
+    worker."""
     source.open()
     state.set("running")
     try:
@@ -54,7 +55,7 @@ def read_until_stopped(source: Any, state: SourceState, stop: threading.Event, e
             item = source.read(stop)
             if item is None:
                 if not stop.is_set():
-                    state.set("ended", ended)
+                    state.set("ended", ended, text=ended)
                 return
             each(item)
     finally:

@@ -5,6 +5,7 @@
     rate.rate                         # events per second over the last 3 s
     camera = SourceState("camera", on_change=show_recording)
     camera.set("offline", "unplugged")
+    camera.failed(DeviceUnavailable("camera {name} is not open", name="usb"))   # offline; its pattern kept too
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
+
+from device.errors import DeviceUnavailable
 
 
 class RateMeter:
@@ -47,8 +50,13 @@ class SourceState:
         self.real = False
         self.state = "starting"
         self.since = time.time()
-        self.error: str | None = None
+        self._why: tuple[str | None, str | None, dict[str, str] | None] = (None, None, None)   # one assignment
         self._on_change = on_change
+
+    @property
+    def error(self) -> str | None:
+        """Why the source is not running (English), or None."""
+        return self._why[0]
 
     @property
     def capturing(self) -> bool:
@@ -58,14 +66,27 @@ class SourceState:
         """Name the device behind this source (anything with .name and .real)."""
         self.name, self.real = source.name, source.real
 
-    def set(self, state: str, error: str | None = None) -> None:
+    def set(self, state: str, error: str | None = None, *, text: str | None = None,
+            values: dict[str, str] | None = None) -> None:
+        """The state, and why (English); *text* is the why's pattern if it has one, {name}s filled from *values*,
+        for a page to say it in its own language."""
         changed = state != self.state
         if changed:
             self.since = time.time()
-        self.state, self.error = state, error
+        self.state = state
+        self._why = (error, text, dict(values or {})) if text else (error, None, None)
         if changed:
             self._on_change()
 
+    def failed(self, exc: BaseException) -> None:
+        """Offline because of *exc*: its message, and its pattern and values if it has them (DeviceUnavailable)."""
+        if isinstance(exc, DeviceUnavailable):
+            self.set("offline", str(exc), text=exc.text, values=exc.values)
+        else:
+            self.set("offline", str(exc))
+
     def to_dict(self) -> dict[str, Any]:
+        error, text, values = self._why
         return {"name": self.name, "real": self.real, "kind": "real" if self.real else "simulated",
-                "state": self.state, "since": self.since, "error": self.error}
+                "state": self.state, "since": self.since, "error": error,
+                "error_text": text, "error_values": values}

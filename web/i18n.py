@@ -9,12 +9,15 @@ Times and numbers are written as the language writes them: the templates' ts and
 
 Texts the kit composes in English at run time (an error's reason) are translated by the catalog's entries
 with msgctxt "composed": their msgid is the text's pattern, its values as %(name)s (the reason filter).
+A device's errors (device.errors.DeviceUnavailable, /api/status's sources.<name>.error_text and error_values) are
+entries with msgctxt "device", values as {name}: every page's scripts get them all, for t(error_text, error_values).
 
     tr = translations("sr")
     tr.ngettext("%(num)s visit", "%(num)s visits", 3) % {"num": 3}    # "3 posete"
     tr.timestamp(1796043647)                                          # "30. nov 2026. 14:20:47"
     tr.number(1234.5)                                                 # "1.234,5"
     tr.translate("no chart 'pie'; the charts are timeline, hours")    # "Nema grafikona 'pie'; grafikoni su: ..."
+    tr.device_text("camera {name}: no such video file", {"name": "x"})   # "kamera x: ta video datoteka ne postoji"
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from babel.numbers import format_decimal
 from flask import Flask, Response, g, has_request_context, request, url_for
 from markupsafe import Markup, escape
 
+from device.errors import fill
 from device.observations import KINDS, PITCH_CLAIMS
 
 LANGUAGES = [("en", "English"), ("sr", "Srpski")]
@@ -41,12 +45,15 @@ LOCALES = {"en": "en", "sr": "sr_Latn"}           # Babel's (CLDR's): month name
 DATETIME = {"en": "d MMM y, HH:mm:ss", "sr": "d. MMM y. HH:mm:ss"}     # 30 Nov 2026, 14:05:09 / 30. nov 2026. 14:05:09
 COOKIE = "ak_lang"
 COMPOSED = "composed"       # the msgctxt of patterns of composed texts
+DEVICE = "device"           # the msgctxt of the patterns of a device's errors (DeviceUnavailable, a file's end)
 HERE = Path(__file__).parent
 
 Message = str | tuple[str, str]         # a msgid, or a plural entry's (msgid, msgid_plural), as Babel has them
 
 # Texts in observations and the status that the scripts show translated, t(value): the sources (status.sources:
 # their keys, kinds, names and states) and the loud sounds' labels; script_values() adds the voice pitch's claims.
+# A source's error is given as a pattern and values (error_text, error_values): the msgctxt "device" entries, which
+# Translations.for_scripts adds to every page's messages.
 SCRIPT_VALUES: tuple[str, ...] = (
     "camera", "microphone", "sensors", "real", "simulated",
     "starting", "running", "degraded", "offline", "ended",
@@ -62,7 +69,8 @@ def script_values() -> set[str]:
 class Catalog(Mapping):
     """A .po file read: msgid -> msgstr, and (msgid, msgid_plural) -> (msgstr[0], msgstr[1], ...) as in Babel;
     untranslated and fuzzy entries left out. plural(n) is the index of the form for n (the .po's Plural-Forms);
-    composed holds the entries with msgctxt "composed", as (pattern, msgstr).
+    composed holds the entries with msgctxt "composed", as (pattern, msgstr), and device those with msgctxt
+    "device", pattern -> msgstr.
 
         catalog = load_catalog(HERE / "translations" / "sr.po")
         catalog["Everything is still"]                              # "Sve miruje"
@@ -70,10 +78,11 @@ class Catalog(Mapping):
     """
 
     def __init__(self, messages: dict[Message, str | tuple[str, ...]], plural: Callable[[int], int],
-                 composed: Iterable[tuple[str, str]] = ()) -> None:
+                 composed: Iterable[tuple[str, str]] = (), device: Mapping[str, str] | None = None) -> None:
         self.messages = messages
         self.plural = plural
         self.composed = list(composed)
+        self.device = dict(device or {})
 
     def __getitem__(self, key: Message) -> str | tuple[str, ...]:
         return self.messages[key]
@@ -92,7 +101,7 @@ def load_catalog(path: Path) -> Catalog:
     with open(path, "rb") as fh:
         catalog = read_po(fh)
     messages: dict[Message, str | tuple[str, ...]] = {}
-    composed = []
+    composed, device = [], {}
     for m in catalog:
         if not m.id or m.fuzzy:
             continue
@@ -101,9 +110,11 @@ def load_catalog(path: Path) -> Catalog:
                 messages[tuple(m.id)] = tuple(m.string)
         elif m.string and m.context == COMPOSED:
             composed.append((m.id, m.string))
+        elif m.string and m.context == DEVICE:
+            device[m.id] = m.string
         elif m.string and m.context is None:
             messages[m.id] = m.string
-    return Catalog(messages, _gettext.c2py(catalog.plural_expr), composed)
+    return Catalog(messages, _gettext.c2py(catalog.plural_expr), composed, device)
 
 
 ENGLISH = Catalog({}, lambda n: int(n != 1))
@@ -192,10 +203,16 @@ class Translations:
         translated, values = found
         return escape(translated) % {name: Markup("<code>%s</code>") % value for name, value in values.items()}
 
+    def device_text(self, text: str, values: Mapping[str, Any] | None = None) -> str:
+        """A device's error (/api/status's error_text and error_values) in this language, as the scripts' t()
+        says it: the pattern's translation (else the pattern) with its {name}s filled."""
+        return fill(self.catalog.device.get(text, text), values or {})
+
     def for_scripts(self, wanted: Iterable[Message]) -> dict[str, Any]:
-        """What the page's scripts need (web/static/i18n.js): Intl's language tag, the translations of *wanted*,
-        and their plural entries as {CLDR category: form}."""
-        messages, plurals = {}, {}
+        """What the page's scripts need (web/static/i18n.js): Intl's language tag, the translations of *wanted*
+        and of every device error's pattern, and their plural entries as {CLDR category: form}."""
+        messages = {text: found for text, found in self.catalog.device.items() if found != text}
+        plurals = {}
         for message in wanted:
             found = self.catalog.get(message)
             if isinstance(message, tuple) and found:

@@ -85,7 +85,7 @@ class Listening:
             self.analyzer.flush()
 
     def failed(self, exc: BaseException) -> None:
-        self.state.set("offline", str(exc))
+        self.state.failed(exc)
 
     def _heard(self, word: str, ts: float) -> None:
         self.words.append((ts, word))

@@ -38,15 +38,18 @@ class SoundDeviceMic:
         try:
             import sounddevice as sd
         except OSError as exc:
-            raise DeviceUnavailable(f"microphone {self.name}: PortAudio is missing ({exc}); "
-                                    "install it with: sudo apt-get install libportaudio2") from None
+            raise DeviceUnavailable("microphone {name}: PortAudio is missing ({reason}); "
+                                    "install it with: sudo apt-get install libportaudio2",
+                                    name=self.name, reason=exc) from None
         try:
             sd.check_input_settings(device=self.device, channels=1, samplerate=self.samplerate, dtype="float32")
         except (ValueError, sd.PortAudioError) as exc:
             inputs = [f"{i}: {d['name']}" for i, d in enumerate(sd.query_devices()) if d["max_input_channels"] > 0]
-            listing = "; ".join(inputs) or "none"
-            raise DeviceUnavailable(f"microphone {self.name} cannot be used ({exc}). "
-                                    f"Input devices: {listing}") from None
+            if not inputs:
+                raise DeviceUnavailable("microphone {name} cannot be used ({reason}). Input devices: none",
+                                        name=self.name, reason=exc) from None
+            raise DeviceUnavailable("microphone {name} cannot be used ({reason}). Input devices: {listing}",
+                                    name=self.name, reason=exc, listing="; ".join(inputs)) from None
         self._written = self._read = 0
         self._stream = sd.InputStream(device=self.device, channels=1, samplerate=self.samplerate,
                                       dtype="float32", blocksize=0, callback=self._callback)
@@ -65,14 +68,14 @@ class SoundDeviceMic:
 
     def read(self, stop: threading.Event) -> np.ndarray | None:
         if self._stream is None:
-            raise DeviceUnavailable(f"microphone {self.name} is not open")
+            raise DeviceUnavailable("microphone {name} is not open", name=self.name)
         waited = 0.0
         while self._written - self._read < self.block:
             if stop.wait(0.01):
                 return None
             waited += 0.01
             if waited > 2.0 or not self._stream.active:
-                raise DeviceUnavailable(f"microphone {self.name} stopped delivering sound")
+                raise DeviceUnavailable("microphone {name} stopped delivering sound", name=self.name)
         if self._written - self._read > len(self._ring) - self.block:
             self._read = self._written - self.block          # fell behind: keep the newest
         start = self._read % len(self._ring)
@@ -125,20 +128,23 @@ class WavFileMic:
         try:
             with wave.open(self.path, "rb") as wav:
                 if wav.getsampwidth() != 2:
-                    raise DeviceUnavailable(f"microphone {self.name}: only 16-bit PCM WAV files can be played")
+                    raise DeviceUnavailable("microphone {name}: only 16-bit PCM WAV files can be played",
+                                            name=self.name)
                 if wav.getframerate() != self.samplerate:
-                    raise DeviceUnavailable(f"microphone {self.name}: the file is {wav.getframerate()} Hz; "
-                                            f"set [mic] samplerate = {wav.getframerate()} or resample it")
+                    raise DeviceUnavailable("microphone {name}: the file is {rate} Hz; "
+                                            "set [mic] samplerate = {rate} or resample it",
+                                            name=self.name, rate=wav.getframerate())
                 raw = np.frombuffer(wav.readframes(wav.getnframes()), "<i2").reshape(-1, wav.getnchannels())
         except (FileNotFoundError, wave.Error, EOFError) as exc:
-            raise DeviceUnavailable(f"microphone {self.name}: cannot read the file ({exc})") from None
+            raise DeviceUnavailable("microphone {name}: cannot read the file ({reason})", name=self.name,
+                                    reason=exc) from None
         self._samples = raw[:, 0].astype(np.float32) / 32768.0
         self._position = 0
         self._start = time.monotonic()
 
     def read(self, stop: threading.Event) -> np.ndarray | None:
         if self._samples is None:
-            raise DeviceUnavailable(f"microphone {self.name} is not open")
+            raise DeviceUnavailable("microphone {name} is not open", name=self.name)
         end = min(self._position + self.block, len(self._samples))     # the last block may be shorter
         if end <= self._position:
             return None

@@ -39,7 +39,8 @@ class KeywordSpotter:
             raise DeviceUnavailable(
                 "keyword spotting needs pocketsphinx: pip install 'awareness-kit[speech]'") from None
         if samplerate != 16000:
-            raise DeviceUnavailable(f"keyword spotting needs [mic] samplerate = 16000, not {samplerate}")
+            raise DeviceUnavailable("keyword spotting needs [mic] samplerate = 16000, not {samplerate}",
+                                    samplerate=samplerate)
         self.keywords = keywords
         self._on_word = on_word
         with tempfile.NamedTemporaryFile("w", suffix=".kws", delete=False) as kws:

@@ -45,15 +45,18 @@ class OpenCVCamera:
         try:
             import cv2
         except ImportError:
-            raise DeviceUnavailable(f"camera {self.name} needs OpenCV: pip install 'awareness-kit[vision]'") from None
+            raise DeviceUnavailable("camera {name} needs OpenCV: pip install 'awareness-kit[vision]'",
+                                    name=self.name) from None
         if isinstance(self.target, str) and not Path(self.target).is_file():
-            raise DeviceUnavailable(f"camera {self.name}: no such video file")
+            raise DeviceUnavailable("camera {name}: no such video file", name=self.name)
         capture = cv2.VideoCapture(self.target)
         if not capture.isOpened():
             capture.release()
-            hint = ("is it plugged in, and is the user in the 'video' group? `ls /dev/video*` lists cameras"
-                    if isinstance(self.target, int) else "OpenCV cannot read this video format")
-            raise DeviceUnavailable(f"camera {self.name} could not be opened: {hint}")
+            if isinstance(self.target, int):
+                raise DeviceUnavailable("camera {name} could not be opened: is it plugged in, and is the user in "
+                                        "the 'video' group? `ls /dev/video*` lists cameras", name=self.name)
+            raise DeviceUnavailable("camera {name} could not be opened: OpenCV cannot read this video format",
+                                    name=self.name)
         if isinstance(self.target, int):
             capture.set(cv2.CAP_PROP_FRAME_WIDTH, self.size[0])
             capture.set(cv2.CAP_PROP_FRAME_HEIGHT, self.size[1])
@@ -68,7 +71,7 @@ class OpenCVCamera:
         import cv2
 
         if self._capture is None:
-            raise DeviceUnavailable(f"camera {self.name} is not open")
+            raise DeviceUnavailable("camera {name} is not open", name=self.name)
         if isinstance(self.target, str) and self.pace:   # a file plays at its own rate, not as fast as it decodes
             if stop.wait(max(0.0, self._next - time.monotonic())):
                 return None
@@ -82,7 +85,7 @@ class OpenCVCamera:
         if not ok:
             if isinstance(self.target, str):
                 return None                    # the end of the file
-            raise DeviceUnavailable(f"camera {self.name} stopped delivering frames")
+            raise DeviceUnavailable("camera {name} stopped delivering frames", name=self.name)
         from device.camera import fit
 
         shape = fit((image.shape[1], image.shape[0]), self.size)

@@ -31,8 +31,8 @@ def load_picamera2() -> Any:
         from picamera2 import Picamera2
     except ImportError as exc:
         raise DeviceUnavailable(
-            f"camera picamera2: picamera2 cannot be imported ({exc}); on Raspberry Pi OS: sudo apt install "
-            "python3-picamera2, and create the venv with --system-site-packages") from None
+            "camera picamera2: picamera2 cannot be imported ({reason}); on Raspberry Pi OS: sudo apt install "
+            "python3-picamera2, and create the venv with --system-site-packages", reason=exc) from None
     return Picamera2
 
 
@@ -59,12 +59,13 @@ class Picamera2Camera:
             except RuntimeError as exc:
                 if "No camera number" in str(exc):
                     raise DeviceUnavailable(
-                        f"camera picamera2: no camera number {self.camera_num} found. Check the ribbon cable "
+                        "camera picamera2: no camera number {number} found. Check the ribbon cable "
                         "(contacts towards the board on a Pi 4), then `rpicam-hello --list-cameras`; or use "
-                        "--camera opencv:0 for a USB webcam") from None
+                        "--camera opencv:0 for a USB webcam", number=self.camera_num) from None
                 raise DeviceUnavailable(
-                    f"camera picamera2: the camera did not start ({exc}). It is probably busy: another "
-                    "program (rpicam-*, a second awareness-kit) has it open; stop that program and retry") from None
+                    "camera picamera2: the camera did not start ({reason}). It is probably busy: another "
+                    "program (rpicam-*, a second awareness-kit) has it open; stop that program and retry",
+                    reason=exc) from None
             try:
                 config = camera.create_video_configuration(
                     main={"size": self.size, "format": "RGB888"},      # RGB888 is BGR in memory: OpenCV's order
@@ -74,8 +75,9 @@ class Picamera2Camera:
                 camera.start()
             except Exception as exc:
                 camera.close()
-                raise DeviceUnavailable(f"camera picamera2 did not start at {self.size[0]}x{self.size[1]}, "
-                                        f"{self.fps} fps ({exc}); `rpicam-hello` shows whether it works") from exc
+                raise DeviceUnavailable("camera picamera2 did not start at {width}x{height}, {fps} fps ({reason}); "
+                                        "`rpicam-hello` shows whether it works", width=self.size[0],
+                                        height=self.size[1], fps=self.fps, reason=exc) from exc
         except BaseException:
             _in_use.release()
             raise

@@ -36,7 +36,7 @@ class SimulatedCamera:
 
     def read(self, stop: threading.Event) -> tuple[np.ndarray, None] | None:
         if self._start is None:
-            raise DeviceUnavailable(f"camera {self.name} is not open")
+            raise DeviceUnavailable("camera {name} is not open", name=self.name)
         due = self._start + self._count / self.fps
         if stop.wait(max(0.0, due - time.monotonic())):
             return None

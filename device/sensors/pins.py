@@ -63,7 +63,7 @@ def real_factory(*, required: bool) -> Any:
         return LGPIOFactory()
     except Exception as exc:
         if required:
-            raise DeviceUnavailable(f"sensors gpio: cannot open the GPIO chip ({exc}); install python3-lgpio and "
-                                    "add the user to the 'gpio' group") from None
+            raise DeviceUnavailable("sensors gpio: cannot open the GPIO chip ({reason}); install python3-lgpio "
+                                    "and add the user to the 'gpio' group", reason=exc) from None
         logger.info("sensors: GPIO present but unusable (%s); using simulated sensors", exc)
         return None

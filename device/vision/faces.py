@@ -19,8 +19,8 @@ def _cascade(name: str) -> cv2.CascadeClassifier:
     path = cv2.data.haarcascades + name
     cascade = cv2.CascadeClassifier(path)
     if cascade.empty():
-        raise DeviceUnavailable(f"face detector: cannot load {path}; install opencv-python-headless>=4.8,<5 "
-                                "(OpenCV 5 no longer ships Haar cascades)")
+        raise DeviceUnavailable("face detector: cannot load {path}; install opencv-python-headless>=4.8,<5 "
+                                "(OpenCV 5 no longer ships Haar cascades)", path=path)
     return cascade
 
 

@@ -105,7 +105,7 @@ class Watching:
     def heatmap_jpeg(self) -> bytes:
         """Where people have stood and walked, drawn at most every HEATMAP_EVERY_S however many ask."""
         if self.analyzer is None:
-            raise DeviceUnavailable(f"no heatmap: {self.error}")
+            raise DeviceUnavailable("no heatmap: {reason}", reason=self.error)
         with self._heatmap_lock:
             made, jpeg = self._heatmap
             if time.monotonic() - made >= HEATMAP_EVERY_S:
