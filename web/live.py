@@ -6,7 +6,9 @@ two fan-outs that send them (web/fanout.py).
     index, part = live.part("public")       # the latest frame as a multipart part
     live.status_event()                     # "event: status\ndata: {...}\n\n", made at most twice a second
 
-Kinds that are not public (device.services.privacy) are never sent: the event stream goes to phones.
+Kinds that are not public (device.services.privacy) are never sent: the event stream goes to phones. Each
+observation carries its sentence in every language the kit speaks ("says": {"en": ..., "sr": ...}, web/sentences.py),
+made once for all viewers from what phones may see (a plate masked), which the live feed shows.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from collections.abc import Callable
 from typing import Any
 
 from device.hub import Subscription
+from device.observations import Observation
 from web.fanout import EventFanout, FrameFanout, chunk
+from web.sentences import in_every_language
 
 BOUNDARY = b"frame"
 STATUS_EVERY_S = 1.0
@@ -102,7 +106,7 @@ class EventText:
         """The events to send now, waiting up to *timeout* s for an observation; '' if nothing is due."""
         batch = self.subscription.get_batch(timeout=timeout, limit=100)
         shown = [s for o in batch if (s := self.for_phones(o)) is not None]
-        text = "".join(f"event: observation\ndata: {o.to_json()}\n\n" for o in shown)
+        text = "".join(f"event: observation\ndata: {observation_json(o)}\n\n" for o in shown)
         if self.listening is not None:
             columns = self.listening.spectrum_after(self.spectrum_after)
             if columns:
@@ -117,6 +121,11 @@ class EventText:
         if text:
             self.last_sent = now
         return text
+
+
+def observation_json(o: Observation) -> str:
+    """An observation as the event stream sends it: its fields, and its sentence in each language ("says")."""
+    return json.dumps({**o.to_dict(), "says": in_every_language(o)}, separators=(",", ":"), allow_nan=False)
 
 
 @functools.lru_cache(maxsize=256)

@@ -11,6 +11,7 @@ claim, sensors, directions) are translated here too, and numbers are written as 
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -79,6 +80,12 @@ def number(value: Any) -> float | None:
     return value if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) else None
 
 
+@functools.lru_cache(maxsize=4096)
+def _number(code: str, value: float, digits: int) -> str:
+    """A number as *code*'s language writes it, kept: Babel takes ~10 µs a number, and readings repeat."""
+    return translations(code).number(value, digits)
+
+
 def in_every_language(o: Observation) -> dict[str, str]:
     """{language code: the observation's sentence} for each language the kit speaks; {} when its value does not
     have the shape its kind has (the live feed then shows the kind's title)."""
@@ -97,7 +104,7 @@ def says(o: Observation, tr: Translations | None = None) -> str | None:
 
     def shown(value: float, digits: int = 1) -> str:
         """A measurement as the language writes it, to at most *digits* decimals (62,5 in Serbian)."""
-        return tr.number(value, digits)
+        return _number(tr.code, round(value, digits), digits)
 
     def say(message: str, count: float | None = None, **values: Any) -> str:
         """SAYS[message] in the language, with its values; *count* chooses a plural form (and is its n)."""

@@ -7,43 +7,19 @@
   const MAX_FEED = 60;
 
   const t = window.t;     // messages in the page's language (i18n.js)
-  const { describe, clock, SENSOR_NAMES } = window.sentences;     // feed.js
+  const { describe, clock, pacer, SENSOR_NAMES } = window.sentences;     // feed.js
 
   // The feed, readable on a phone: five or more observations come every second, so at most one line a second
   // is added, for the most telling kind waiting (a kind just shown waits a few seconds, and a kind waits its
   // turn the more surely the longer it has waited), with how many of that kind came since its last line. Each
   // line is a plain sentence with its kind's name; what a kind reveals is one link per kind, above the feed.
-  const LINE_EVERY_MS = 1000;
-  const AGAIN_AFTER_MS = 4000;
-  const TELLING = { keyword: 5, loud_event: 5, correlation: 5, reid: 4, snapshot: 4, voice: 4, plate_text: 4,
-                    crossing: 4, audio_clip: 4, person: 3, face: 3, plate: 3, presence: 2, speech_minute: 2, pir: 2 };  // others: 1
-  const pending = new Map();      // kind -> { o: the newest, n: how many since its last line }
-  const shownAt = {};
+  const calm = pacer({
+    every: 1000, tick: 250, again: 4000, waited: 1,      // ten seconds of waiting count as a level
+    levels: { keyword: 5, loud_event: 5, correlation: 5, reid: 4, snapshot: 4, voice: 4, plate_text: 4,
+              crossing: 4, audio_clip: 4, person: 3, face: 3, plate: 3, presence: 2, speech_minute: 2, pir: 2 },
+    draw: addLine,
+  });
   const legend = new Set();
-
-  function take(o) {
-    const waiting = pending.get(o.kind);
-    pending.set(o.kind, { o, n: waiting ? waiting.n + 1 : 1 });
-  }
-  let lastLine = -Infinity;
-  function nextLine() {
-    // Timed on the monotonic clock, and spaced from the last line rather than trusting the interval: a timer
-    // that fires late and then on time, or a stepped wall clock, would otherwise put two lines under a second apart.
-    const now = performance.now();
-    if (now - lastLine < LINE_EVERY_MS) return;
-    let best = null, bestScore = 0;
-    for (const kind of pending.keys()) {
-      const since = Math.min(now - (shownAt[kind] ?? -Infinity), 60000);
-      const score = (TELLING[kind] || 1) + since / 10000;       // ten seconds of waiting count as a level
-      if (since >= AGAIN_AFTER_MS && score > bestScore) { best = kind; bestScore = score; }
-    }
-    if (best === null) return;
-    const { o, n } = pending.get(best);
-    pending.delete(best);
-    addLine(o, n);
-    shownAt[best] = lastLine = performance.now();     // from when the line is in place (placing it takes time)
-  }
-  setInterval(nextLine, 250);
 
   function addLine(o, n) {
     const li = document.createElement("li");
@@ -54,7 +30,10 @@
     label.className = "kind";
     const title = kinds[o.kind] ? kinds[o.kind].title : o.kind;
     label.textContent = n > 1 ? title + " \u00d7" + n : title;     // "Movement ×3": three since its last line
-    li.append(time, describe(o), " ", label);
+    const text = describe(o);
+    li.append(time);
+    if (text !== title) li.append(text, " ");      // a value without a sentence: its kind's name once
+    li.append(label);
     feed.prepend(li);
     while (feed.children.length > MAX_FEED) feed.lastElementChild.remove();
     addToLegend(o.kind, title);
@@ -176,7 +155,7 @@
     source.addEventListener("open", () => setText("feed-state", t("Live: new observations appear at the top.")));
     source.addEventListener("observation", (e) => {
       const o = JSON.parse(e.data);
-      take(o);
+      calm.take(o);
       showNow({ [o.kind]: o });
     });
     source.addEventListener("status", (e) => showStatus(JSON.parse(e.data)));

@@ -1,71 +1,77 @@
-// awareness-kit: one plain sentence per observation, and times, for the live page and the kiosk.
-// window.sentences = { describe(o), clock(ts), SENSOR_NAMES, DIRECTIONS }
+// awareness-kit: the live feed's sentences, times and calm pacing, for the live page (app.js) and the kiosk (kiosk.js).
+// window.sentences = { describe(o), clock(ts), pacer(options), SENSOR_NAMES }
 "use strict";
 window.sentences = (function () {
   const holder = document.getElementById("kinds-data");
   const kinds = holder ? JSON.parse(holder.textContent) : {};
   const t = window.t;     // messages in the page's language (i18n.js)
+  const lang = document.documentElement.lang || "en";
 
+  // The infrared sensor, the camera...: app.js names the sensors that agree someone is here.
   const SENSOR_NAMES = { pir: t("the infrared sensor"), camera: t("the camera"), distance: t("the distance sensor") };
-  const DIRECTIONS = { left: t("left"), right: t("right"), "in": t("in"), out: t("out") };
-  const track = (subject) => (subject || "").replace("track:", "");
-  const num = (x, digits) => (typeof x === "number" ? t.number(x, digits) : x);   // 1,5 in Serbian
 
-  // One plain sentence per observation (value shapes: device/observations.py). Texts the kit puts in a value
-  // (a sound's label, the pitch's claim) are translated too: web/i18n.py sends the page their translations.
+  // One plain sentence per observation: the kit says it in every language it speaks (web/sentences.py, the same
+  // sentence /data shows), as o.says; a value without a sentence is shown by its kind's title.
   function describe(o) {
-    const v = o.value || {};
-    switch (o.kind) {
-      case "motion": return v.boxes && v.boxes.length
-        ? t.n("Movement in {n} place ({p}% of the picture)", "Movement in {n} places ({p}% of the picture)",
-          v.boxes.length, { p: num(100 * v.area, 1) })
-        : t("Everything is still");
-      case "face": return v.count
-        ? t("Faces in view: {n}; looking at the camera: {looking}; smiling: {smiling}", { n: v.count, looking: v.looking || 0, smiling: v.smiling || 0 })
-        : t("No face in view any more");
-      case "person": return personSentence(v);
-      case "reid": return t("Person #{id} is back: they look like someone seen before (appearance match {p}%, not identity)", { id: v.id, p: Math.round(100 * v.confidence) });
-      case "crossing": return t("Person #{id} went {direction} ({in} in, {out} out so far)", { id: track(o.subject), direction: DIRECTIONS[v.direction] || v.direction, "in": v["in"], out: v.out });
-      case "plate": return v.count ? t("Licence plates in view: {n}", { n: v.count }) : t("No licence plate in view any more");
-      case "plate_text": return t("Read a licence plate: {text} ({p}% sure)", { text: v.text, p: Math.round(100 * (o.confidence || 0)) });
-      case "sound_level": return t("Sound level {dbfs} dBFS, about {spl} dB SPL (loudest moment {peak} dBFS)", { dbfs: num(v.dbfs), spl: num(v.spl_db), peak: num(v.peak_dbfs) });
-      case "voice": return v.pitch_hz
-        ? t("Someone spoke for {s} s, voice pitch {hz} Hz: {claim}", { s: num(v.duration_s), hz: Math.round(v.pitch_hz), claim: t(v.claimed) })
-        : t("Someone spoke for {s} s", { s: num(v.duration_s) });
-      case "speech_minute": return t.n("In the last minute: {s} s of speech, in {n} turn", "In the last minute: {s} s of speech, in {n} turns",
-        v.turns, { s: num(v.speaking_s) });
-      case "loud_event": return t("A loud sound: probably a {label} ({dbfs} dBFS, {ms} ms)", { label: t(v.label), dbfs: num(v.peak_dbfs), ms: v.duration_ms });
-      case "keyword": return t("Heard the word \u201c{word}\u201d", { word: v.word });
-      case "audio_clip": return t("Kept a {s} s recording of speech", { s: num(v.duration_s) });
-      case "presence": return v.present
-        ? t("Someone is here, according to {sensors}", { sensors: v.agree.map((s) => SENSOR_NAMES[s] || s).join(", ") })
-        : t("Nobody is here, all sensors agree");
-      case "light": return v.on ? t("The lights are on (level {level})", { level: num(v.level) }) : t("The lights are off (level {level})", { level: num(v.level) });
-      case "health": return t("The kit runs at {c} \u00b0C, load {load}", { c: num(v.temperature_c), load: num(v.load_1m) });
-      case "pir": return v.motion ? t("The infrared sensor feels someone moving") : t("The infrared sensor feels no one");
-      case "distance": return t("The nearest person or object is {m} m away", { m: num(v.metres) });
-      case "snapshot": return t("Kept a picture of person #{id}", { id: track(o.subject) });
-      case "correlation": return t("A phone was linked to person #{id}", { id: track(v.track) });
-      default: return (kinds[o.kind] ? kinds[o.kind].title : o.kind) + ": " + JSON.stringify(v);
-    }
-  }
-
-  function personSentence(v) {
-    if (v.state === "new") return t("Person #{id} appeared", { id: v.id });
-    const values = { id: v.id, s: Math.round(v.dwell_s), direction: DIRECTIONS[v.direction] || v.direction };
-    const looked = v.looked || 0;
-    if (v.state === "left") {
-      return t.n("Person #{id} left after {s} s; looked at the camera once", "Person #{id} left after {s} s; looked at the camera {n} times", looked, values);
-    }
-    let text = t.n("Person #{id} has been here {s} s, looked at the camera once", "Person #{id} has been here {s} s, looked at the camera {n} times", looked, values);
-    if (v.direction !== "standing") text += t(", walking {direction}", values);
-    if (v.looking) text += t(", and is looking now");
-    if (v.smiling) text += t(", smiling");
-    return text;
+    return (o.says && o.says[lang]) || (kinds[o.kind] ? kinds[o.kind].title : o.kind);
   }
 
   // A time of day in the page's language (not the phone's): 14:05:09.
   const clock = (ts) => t.time(ts);
 
-  return { describe, clock, SENSOR_NAMES, DIRECTIONS };
+  // The calm feed: observations grouped by kind, at most one line every `every` ms, the most telling kind first, a
+  // kind just shown waiting before it is shown again; each page gives its own levels and draws its own lines.
+  //   const calm = pacer({ every: 1000, tick: 250, levels: { keyword: 5, ... } (others: 1),
+  //                        again: 4000 or { 3: 2000, 2: 6000, 1: 20000 } (ms a kind waits after its line, by level),
+  //                        waited: 1 (levels added per ten seconds since the kind's last line, up to a minute),
+  //                        fresh: 10000 (ms after which a kind not seen again is dropped, not shown late),
+  //                        late: 2 (s a line may be older than the line above it), draw(o, n) });
+  //   calm.take(o)      // each observation as it comes; draw(o, n) gets the newest of a kind and how many came
+  // Timed on the page's monotonic clock (performance.now): the wall clock (Date.now) can be stepped by the system's
+  // time keeping, and a step would let two lines come closer than `every`. The wait is counted from the last line,
+  // not trusted to the timer: a timer that fires late and then on time would put two lines too close.
+  function pacer(options) {
+    const every = options.every, levels = options.levels || {}, waited = options.waited || 0;
+    const again = typeof options.again === "number" ? () => options.again : (level) => options.again[level] || 0;
+    const fresh = options.fresh ?? Infinity, late = options.late ?? Infinity;
+    const pending = new Map();    // kind -> { o: the newest, n: how many since its last line, last: its arrival }
+    const shownAt = new Map();    // kind -> when its last line was in place; a kind never shown: -Infinity
+    let lastLine = -Infinity, lastTs = -Infinity;
+
+    function take(o) {
+      const waiting = pending.get(o.kind);
+      pending.set(o.kind, { o, n: waiting ? waiting.n + 1 : 1, last: performance.now() });
+    }
+
+    function next() {
+      const now = performance.now();
+      if (now - lastLine < every) return;
+      let best = null;
+      for (const [kind, waiting] of pending) {
+        if (now - waiting.last > fresh) { pending.delete(kind); continue; }
+        const level = levels[kind] || 1;
+        const since = now - (shownAt.get(kind) ?? -Infinity);
+        // Not before its time, and not much older than the line above it: the feed's times go forward (give or
+        // take the second or two a sound or a voice is reported after it began).
+        if (since < again(level) || waiting.o.ts < lastTs - late) continue;
+        const score = level + waited * Math.min(since, 60000) / 10000;
+        if (!best || score > best.score || (score === best.score && waiting.o.ts < best.waiting.o.ts)) {
+          best = { kind, score, waiting };
+        }
+      }
+      if (!best) return;
+      pending.delete(best.kind);
+      lastTs = Math.max(lastTs, best.waiting.o.ts);
+      options.draw(best.waiting.o, best.waiting.n);
+      // Timed from when the line is in place, not from when it was chosen: on a busy screen placing it can take a
+      // few hundred milliseconds, which would otherwise come off the next line's wait.
+      const placed = performance.now();
+      shownAt.set(best.kind, placed);
+      lastLine = placed;
+    }
+    setInterval(next, options.tick || 200);
+    return { take, next };
+  }
+
+  return { describe, clock, pacer, SENSOR_NAMES };
 })();

@@ -7,7 +7,7 @@
 (function () {
   const $ = (id) => document.getElementById(id);
   const t = window.t;
-  const { describe, clock } = window.sentences;
+  const { describe, clock, pacer } = window.sentences;
   const kinds = JSON.parse($("kinds-data").textContent);   // each kind's title, in the page's language
   const body = document.body;
 
@@ -131,47 +131,15 @@
   // ---- the feed, calm: observations are grouped by kind; at most one new line a second, the most telling kind
   // first; a kind just shown waits before it is shown again (the room's sound and light longest); whole lines only.
   const feed = $("feed");
-  const LINE_EVERY_MS = 1200;   // at most one a second, with room for a busy screen that draws one a little late
-  const TELLING = { person: 3, reid: 3, crossing: 3, correlation: 3, snapshot: 3, keyword: 3, loud_event: 3, voice: 3,
-                    plate: 3, plate_text: 3, audio_clip: 3, face: 2, presence: 2, speech_minute: 2 };  // others: 1
-  const AGAIN_AFTER_MS = { 3: 2000, 2: 6000, 1: 20000 };
-  const LATE_S = 2;             // how much older than the line above a line may be
-  const FRESH_MS = 10000;       // a kind not seen for this long is not shown late: the times go forward
-  const pending = new Map();    // kind -> { o: the newest, n: how many since its last line, last: its arrival }
-  const shownAt = {};
-  let lastLine = -Infinity, lastTs = 0;
-
-  // Spacing is timed on the page's monotonic clock: the wall clock (Date.now) can be stepped by the system's time
-  // keeping, and a step would let two lines arrive closer than a second apart.
-  function take(o) {
-    const now = performance.now();
-    const waiting = pending.get(o.kind);
-    pending.set(o.kind, { o, n: waiting ? waiting.n + 1 : 1, last: now });
-  }
-
-  function nextLine() {
-    const now = performance.now();
-    if (now - lastLine < LINE_EVERY_MS) return;
-    let best = null;
-    for (const [kind, waiting] of pending) {
-      if (now - waiting.last > FRESH_MS) { pending.delete(kind); continue; }
-      const level = TELLING[kind] || 1;
-      // Not before its time, and not much older than the line above it: the feed's times go forward (give or
-      // take the second or two a sound or a voice is reported after it began).
-      if (now - (shownAt[kind] ?? -Infinity) < AGAIN_AFTER_MS[level] || waiting.o.ts < lastTs - LATE_S) continue;
-      if (!best || level > best.level || (level === best.level && waiting.o.ts < best.waiting.o.ts)) {
-        best = { kind, level, waiting };
-      }
-    }
-    if (!best) return;
-    pending.delete(best.kind);
-    lastTs = Math.max(lastTs, best.waiting.o.ts);
-    addLine(best.waiting.o, best.waiting.n);
-    // Timed from when the line is in place, not from when it was chosen: on a busy screen placing it can take a
-    // few hundred milliseconds, which would otherwise come off the next line's wait.
-    shownAt[best.kind] = lastLine = performance.now();
-  }
-  setInterval(nextLine, 200);
+  const calm = pacer({
+    every: 1200,      // at most one a second, with room for a busy screen that draws one a little late
+    levels: { person: 3, reid: 3, crossing: 3, correlation: 3, snapshot: 3, keyword: 3, loud_event: 3, voice: 3,
+              plate: 3, plate_text: 3, audio_clip: 3, face: 2, presence: 2, speech_minute: 2 },   // others: 1
+    again: { 3: 2000, 2: 6000, 1: 20000 },
+    fresh: 10000,     // a kind not seen for this long is not shown late: the times go forward
+    late: 2,          // how much older than the line above a line may be (s)
+    draw: addLine,    // then placeLines: the line's time is taken once it is in place
+  });
 
   function addLine(o, n) {
     const li = document.createElement("li");
@@ -217,7 +185,7 @@
     source.addEventListener("open", () => setText("feed-state", t("Live: new observations appear at the top.")));
     source.addEventListener("observation", (e) => {
       const o = JSON.parse(e.data);
-      take(o);
+      calm.take(o);
       showObservation(o);
     });
     source.addEventListener("status", (e) => showStatus(JSON.parse(e.data)));

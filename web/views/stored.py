@@ -9,11 +9,17 @@ from typing import Any
 
 from flask import url_for
 
+from web.i18n import current
 from web.sentences import says
 
-__all__ = ["says", "field", "fields", "side_card", "picture"]      # says: web/sentences.py, for pages.py
+__all__ = ["says", "shown", "field", "fields", "side_card", "picture"]    # says: web/sentences.py, for pages.py
 
 SHORT = 60                # characters of a long value shown before "…"; the whole one is a tap away
+
+
+def shown(value: float, digits: int = 1) -> str:
+    """A figure for the page (how long a kind is kept), as its language writes it: to at most *digits* decimals."""
+    return current().number(value, digits)
 
 
 def field(key: str, value: Any) -> dict[str, Any]:
