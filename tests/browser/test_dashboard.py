@@ -40,6 +40,12 @@ def test_the_live_page_on_a_phone_shows_live_frames_and_counters(live_url, phone
     assert page.locator("#feed a").count() == 0
     legend = page.locator("#feed-kinds a")
     assert legend.count() >= 1 and legend.first.get_attribute("href").startswith("/data#kind-")
+    # Each line is the kit's own sentence for it (the event's "says", as /data says it), never its raw value.
+    describe = "o => window.sentences.describe(o)"
+    assert page.evaluate(describe, {"kind": "face", "says": {"en": "Two faces", "sr": "Dva lica"}}) == "Two faces"
+    assert page.evaluate(describe, {"kind": "face", "value": {"odd": 1}}) == "Faces", "no sentence: the kind's title"
+    said = page.locator("#feed li").all_text_contents()
+    assert said and not [line for line in said if "{" in line or "undefined" in line], said
 
     # The camera: a canvas, which shows frame after frame, named for what it shows.
     camera = page.locator("#camera")

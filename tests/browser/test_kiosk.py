@@ -91,6 +91,10 @@ def test_the_kiosk_fills_a_1920x1080_screen_and_shows_its_codes(live_url, browse
         assert eventually(page, lambda: int(page.locator("#camera").get_attribute("data-frames") or 0) >= 2)
         expect(page.locator("#feed li").first).to_be_visible()
         expect(page.locator("#feed a")).to_have_count(0)       # a screen nobody clicks: no links in the feed
+        titles = page.evaluate("() => Object.values(JSON.parse(document.getElementById('kinds-data').textContent))"
+                               ".map((kind) => kind.title)")
+        said = page.locator("#feed li .what").all_text_contents()
+        assert said and not [s for s in said if s in titles or "{" in s], ("each line is the kit's sentence", said)
         expect(page.locator('script[src*="app.js"]')).to_have_count(0)    # its own script, not the phones'
         size = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
         assert size[0] <= 1920 and size[1] <= 1080, "the kiosk fits the screen: nothing to scroll"
