@@ -36,8 +36,8 @@ def picture(id: int) -> Response:
     """The picture of row *id* of the snapshots table (its id column), as this viewer may see it: blurred for a
     phone when it was stored clear and blur_public is on. /data and /you link here: keep the address stable.
 
-    Cached privately and revalidated each time (ETag): ids come back after "forget everything", and an
-    administrator may turn blurring on again, so a browser must not keep showing an old answer."""
+    Cached privately and revalidated each time (ETag): an administrator may turn blurring on again, so a browser
+    must not keep showing an old answer (ids never come back: schema 3)."""
     kit = current_app.extensions["kit"]
     row = kit.store.snapshot(id) if id <= MAX_ID else None
     if row is None:
