@@ -50,20 +50,27 @@ HERE = Path(__file__).parent
 
 Message = str | tuple[str, str]         # a msgid, or a plural entry's (msgid, msgid_plural), as Babel has them
 
-# Texts in observations and the status that the scripts show translated, t(value): the sources (status.sources:
-# their keys, kinds, names and states) and the loud sounds' labels; script_values() adds the voice pitch's claims.
-# A source's error is given as a pattern and values (error_text, error_values): the msgctxt "device" entries, which
-# Translations.for_scripts adds to every page's messages.
+# Texts in the status that the scripts show translated, t(value): the sources (status.sources: their keys, kinds,
+# names and states). A source's error is given as a pattern and values (error_text, error_values): the msgctxt
+# "device" entries, which Translations.for_scripts adds to every page's messages.
 SCRIPT_VALUES: tuple[str, ...] = (
     "camera", "microphone", "sensors", "real", "simulated",
     "starting", "running", "degraded", "offline", "ended",
-    "clap", "knock", "door slam", "loud sound",
 )
+# Texts the kit puts inside observations (the loud sounds' labels; value_texts() adds the voice pitch's claims):
+# translated on the server, where web/sentences.py says each observation in every language.
+VALUE_TEXTS: tuple[str, ...] = ("clap", "knock", "door slam", "loud sound")
 
 
 def script_values() -> set[str]:
-    """SCRIPT_VALUES, and what voice-analysis products claim from a pitch (device.observations.PITCH_CLAIMS)."""
-    return set(SCRIPT_VALUES) | {claim for _, claim in PITCH_CLAIMS}
+    """SCRIPT_VALUES: the status's texts that the pages' scripts translate."""
+    return set(SCRIPT_VALUES)
+
+
+def value_texts() -> set[str]:
+    """VALUE_TEXTS, and what voice-analysis products claim from a pitch (device.observations.PITCH_CLAIMS): the
+    catalog must have them (web/sentences.py translates them), the scripts need not."""
+    return set(VALUE_TEXTS) | {claim for _, claim in PITCH_CLAIMS}
 
 
 class Catalog(Mapping):

@@ -14,7 +14,7 @@ from jinja2.ext import babel_extract
 from markupsafe import escape
 
 from device.observations import KINDS, Observation
-from web.i18n import HERE, load_catalog, script_messages, script_values, translations
+from web.i18n import HERE, load_catalog, script_messages, script_values, translations, value_texts
 
 ROOT = HERE.parent
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
@@ -149,7 +149,8 @@ def test_the_english_word_check_knows_the_words_that_slip_through():
 
 def test_every_message_has_a_serbian_translation_with_the_same_placeholders():
     serbian = load_catalog(HERE / "translations" / "sr.po")
-    wanted = template_messages() | python_messages() | script_messages() | script_values() | kind_messages()
+    wanted = (template_messages() | python_messages() | script_messages() | script_values() | value_texts()
+              | kind_messages())
     assert len(wanted) > 500 and any(isinstance(m, tuple) for m in wanted)
     missing = sorted((m for m in wanted if m not in serbian), key=str)
     assert missing == [], f"{len(missing)} untranslated, e.g.: {missing[:8]}"
@@ -202,7 +203,7 @@ def test_the_scripts_plurals_follow_the_catalog_by_cldr_category():
     sr = translations("sr")
     assert sr.tag == "sr-Latn" and sr.categories == {"one": 0, "few": 1, "other": 2}
     data = sr.for_scripts(script_messages())
-    forms = data["plurals"]["Movement in {n} place ({p}% of the picture)"]
+    forms = data["plurals"]["Everything stored was erased at {when}: {n} item."]
     assert set(forms) == {"one", "few", "other"} and all("{n}" in form for form in forms.values())
     assert translations("en").for_scripts(script_messages()) == {"lang": "en", "messages": {}, "plurals": {}}
 
@@ -279,9 +280,9 @@ def test_every_page_offers_both_languages(client):
 
 def test_the_scripts_get_their_messages_in_the_page(client):
     html = client.get("/?lang=sr").get_data(as_text=True)
-    assert '"Everything is still": "Sve miruje"' in html
-    assert '"clap": "pljesak"' in html, "texts the kit puts in observations, which the scripts translate"
-    assert "za glas odraslog mu" in html, "the voice pitch's claims too"
+    assert '"Live: new observations appear at the top.": "U\\u017eivo: nova zapa\\u017eanja' in html
+    assert '"offline": ' in html, "texts of the status, which the scripts translate"
+    assert '"clap"' not in html, "observations come with their sentences said by the kit: their texts stay there"
     assert '"lang": "sr-Latn"' in html
     english = client.get("/?lang=en").get_data(as_text=True)
-    assert '"Everything is still"' not in english, "English needs no catalog"
+    assert '"Live: new observations appear at the top."' not in english, "English needs no catalog"

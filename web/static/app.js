@@ -98,7 +98,7 @@
     const note = $("camera-note");
     if (cam.state !== "running" && cam.state !== "starting") {
       note.hidden = false;
-      setText("camera-note", t("Camera {name} {state} since {time}", { name: t(cam.name), state: t(cam.state), time: clock(cam.since) }) + (cam.error ? ": " + cam.error : ""));
+      setText("camera-note", t("Camera {name} {state} since {time}", { name: t(cam.name), state: t(cam.state), time: clock(cam.since) }) + (cam.error ? ": " + (cam.error_text ? t(cam.error_text, cam.error_values) : cam.error) : ""));
     } else if (note.dataset.full !== "1") {
       note.hidden = true;
     }
