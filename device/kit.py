@@ -19,17 +19,17 @@ import time
 from typing import Any
 
 from device.admin import AdminPin
-from device.audio import open_mic
+from device.audio import SimulatedMic, open_mic
 from device.audio.listening import Listening
 from device.camera import open_camera
 from device.capture import CameraFeed
 from device.config import Config
-from device.errors import StoreError
+from device.errors import DeviceUnavailable, StoreError
 from device.exhibition.service import Exhibition
 from device.exhibition.settings import scene_rooms
 from device.health import SourceState
 from device.hub import FrameHub, ObservationHub
-from device.scene import Scene
+from device.scene import Scene, face_bank
 from device.sensors import open_sensors
 from device.services.forgetting import Forgetting
 from device.services.pin_display import PinDisplay
@@ -114,6 +114,15 @@ class Kit:
         self.sources["sensors"].set("running" if not board.errors else "degraded",
                                     "; ".join(board.errors.values()) or None)
         self.presence = Presence(self.config.sensors, self.observations, board)
+        if isinstance(mic, SimulatedMic) or self._stimuli is not None:
+            # The simulated scene gives its visitors faces from the face bank (built once, ~5 s here): built now,
+            # before the workers start, rather than by the microphone's and the stimuli's threads at once, which
+            # built it twice and could still be inside OpenCV when the kit stopped. A missing package is said by
+            # the source that needs it.
+            try:
+                face_bank()
+            except DeviceUnavailable:
+                pass
 
         self._workers.append(Worker("capture", self.camera.loop, on_failure=self.camera.failed))
         if self.watching.available:
