@@ -4,15 +4,25 @@ synthetic sounds (a voice, footsteps, a clap), so that the real detectors have s
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any
 
 import numpy as np
 
 from device.errors import DeviceUnavailable
 
+_BANK_LOCK = threading.Lock()
+
+
+def face_bank() -> tuple[np.ndarray, ...]:
+    """The face bank (_face_bank), built once whoever asks first: the camera's, the microphone's and the
+    stimuli's threads may all ask at once, and each would build it (seconds) if the first had not finished."""
+    with _BANK_LOCK:
+        return _face_bank()
+
 
 @functools.cache
-def face_bank() -> tuple[np.ndarray, ...]:
+def _face_bank() -> tuple[np.ndarray, ...]:
     """Square BGR faces: the astronaut, then those of scikit-image's LFW subset that a frontal detector
     finds when shown alone at 64 and 96 px (a handful are too turned or dark), so that the scene's ground
     truth "looking at the camera" is something a camera could see, and the benchmark measures what the

@@ -10,7 +10,7 @@ Times and numbers are written as the language writes them: the templates' ts and
 Texts the kit composes in English at run time (an error's reason) are translated by the catalog's entries
 with msgctxt "composed": their msgid is the text's pattern, its values as %(name)s (the reason filter).
 A device's errors (device.errors.DeviceUnavailable, /api/status's sources.<name>.error_text and error_values) are
-entries with msgctxt "device", values as {name}: every page's scripts get them all, for t(error_text, error_values).
+entries with msgctxt "device", values as {name}: the status says each in every language (error_says, web/live.py).
 
     tr = translations("sr")
     tr.ngettext("%(num)s visit", "%(num)s visits", 3) % {"num": 3}    # "3 posete"
@@ -52,7 +52,7 @@ Message = str | tuple[str, str]         # a msgid, or a plural entry's (msgid, m
 
 # Texts in the status that the scripts show translated, t(value): the sources (status.sources: their keys, kinds,
 # names and states). A source's error is given as a pattern and values (error_text, error_values): the msgctxt
-# "device" entries, which Translations.for_scripts adds to every page's messages.
+# "device" entries, which the status says in every language (error_says, web/live.py).
 SCRIPT_VALUES: tuple[str, ...] = (
     "camera", "microphone", "sensors", "real", "simulated",
     "starting", "running", "degraded", "offline", "ended",
@@ -211,15 +211,14 @@ class Translations:
         return escape(translated) % {name: Markup("<code>%s</code>") % value for name, value in values.items()}
 
     def device_text(self, text: str, values: Mapping[str, Any] | None = None) -> str:
-        """A device's error (/api/status's error_text and error_values) in this language, as the scripts' t()
-        says it: the pattern's translation (else the pattern) with its {name}s filled."""
+        """A device's error (/api/status's error_text and error_values) in this language: the pattern's
+        translation (else the pattern) with its {name}s filled (web/live.py sends it as error_says)."""
         return fill(self.catalog.device.get(text, text), values or {})
 
     def for_scripts(self, wanted: Iterable[Message]) -> dict[str, Any]:
-        """What the page's scripts need (web/static/i18n.js): Intl's language tag, the translations of *wanted*
-        and of every device error's pattern, and their plural entries as {CLDR category: form}."""
-        messages = {text: found for text, found in self.catalog.device.items() if found != text}
-        plurals = {}
+        """What the page's scripts need (web/static/i18n.js): Intl's language tag, the translations of *wanted*,
+        and their plural entries as {CLDR category: form}."""
+        messages, plurals = {}, {}
         for message in wanted:
             found = self.catalog.get(message)
             if isinstance(message, tuple) and found:

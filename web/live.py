@@ -8,7 +8,8 @@ two fan-outs that send them (web/fanout.py).
 
 Kinds that are not public (device.services.privacy) are never sent: the event stream goes to phones. Each
 observation carries its sentence in every language the kit speaks ("says": {"en": ..., "sr": ...}, web/sentences.py),
-made once for all viewers from what phones may see (a plate masked), which the live feed shows.
+made once for all viewers from what phones may see (a plate masked), which the live feed shows; a source's error
+in the status likewise ("error_says"). The sentences add ~130 bytes and ~20-60 µs (this machine) per observation.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from device.hub import Subscription
 from device.observations import Observation
 from web.fanout import EventFanout, FrameFanout, chunk
+from web.i18n import LANGUAGES, translations
 from web.sentences import in_every_language
 
 BOUNDARY = b"frame"
@@ -63,6 +65,11 @@ class Live:
         latest, _ = self.kit.observations.snapshot()
         out["now"] = {kind: shown.to_dict() for kind, obs in latest.items()
                       if (shown := self.kit.privacy.for_phones(obs)) is not None}
+        for source in out.get("sources", {}).values():
+            if source.get("error_text"):        # said in every language, as observations are ("says")
+                source["error_says"] = {code: translations(code).device_text(source["error_text"],
+                                                                              source.get("error_values"))
+                                        for code, _ in LANGUAGES}
         return out
 
     def status_event(self) -> str:

@@ -12,11 +12,14 @@ claim, sensors, directions) are translated here too, and numbers are written as 
 from __future__ import annotations
 
 import functools
+import logging
 import math
 from typing import Any
 
 from device.observations import Observation
 from web.i18n import LANGUAGES, Translations, current, translations
+
+logger = logging.getLogger(__name__)
 
 
 def N_(message: str) -> str:
@@ -77,6 +80,7 @@ DIRECTIONS = {"left": N_("left"), "right": N_("right"), "in": N_("in"), "out": N
 
 
 def number(value: Any) -> float | None:
+    """*value* if it is a finite number (not a bool), else None: a stored value may hold anything."""
     return value if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) else None
 
 
@@ -89,7 +93,13 @@ def _number(code: str, value: float, digits: int) -> str:
 def in_every_language(o: Observation) -> dict[str, str]:
     """{language code: the observation's sentence} for each language the kit speaks; {} when its value does not
     have the shape its kind has (the live feed then shows the kind's title)."""
-    said = {code: says(o, translations(code)) for code, _ in LANGUAGES}
+    try:
+        said = {code: says(o, translations(code)) for code, _ in LANGUAGES}
+    except (ArithmeticError, ValueError, TypeError) as exc:
+        # A value no sensor gives (an infinite confidence, 1e30 dB) must not stop the fan-out that sends every
+        # viewer's events: the observation goes out with its fields, and the feed shows the kind's title.
+        logger.warning("no sentence for a %s observation (%s: %s)", o.kind, type(exc).__name__, exc)
+        return {}
     return {code: text for code, text in said.items() if text is not None}
 
 

@@ -66,3 +66,11 @@ def test_counts_take_their_plural_forms_in_each_language():
 def test_a_value_without_its_kinds_shape_has_no_sentence_and_the_feed_shows_its_title():
     assert in_every_language(Observation(1.0, "camera", "face", None, {"something": "else"})) == {}
     assert in_every_language(Observation(1.0, "camera", "person", None, ["not", "a", "dict"])) == {}
+
+
+def test_a_value_no_sensor_gives_has_no_sentence_rather_than_stopping_the_feed():
+    """The sentences are made in the fan-out's thread, which sends every viewer's events: a value that cannot be
+    said (an infinite confidence, a number too large to write) gives no sentence, and nothing is raised."""
+    assert in_every_language(Observation(1.0, "camera", "plate_text", None, {"text": "BG123AB"}, float("inf"))) == {}
+    assert in_every_language(Observation(1.0, "microphone", "sound_level", None,
+                                         {"dbfs": 1e300, "spl_db": 1e300, "peak_dbfs": 1e300})) == {}
