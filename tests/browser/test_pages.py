@@ -73,3 +73,32 @@ def test_the_pages_work_with_the_keyboard_alone(live_url, phone):
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.tagName") == "A", "the first Tab lands on a link"
     assert watch.errors == []
+
+
+# The page's widest content, the way back to the live page, and how the sign's two halves are laid out.
+LAYOUT = """() => {
+  const home = document.querySelector(".top nav a.home"), box = home && home.getBoundingClientRect();
+  const text = document.querySelector("#sign .sign-text"), qr = document.querySelector("#sign .sign-qr");
+  return {width: document.documentElement.scrollWidth, home: !!box && box.width > 0 && box.left >= 0 &&
+            box.right <= innerWidth && getComputedStyle(home).visibility === "visible",
+          menu: [...document.querySelectorAll(".top nav a")].map((a) => a.getAttribute("href")),
+          stacked: !text || qr.getBoundingClientRect().top >= text.getBoundingClientRect().bottom,
+          textWidth: text ? text.getBoundingClientRect().width : null};
+}"""
+
+
+def test_at_a_phones_width_nothing_scrolls_sideways_and_the_live_page_is_in_the_menu(live_url, phone):
+    """/notice's sign is one column on a phone (its QR code under the text), no page is wider than the phone, and
+    the menu leads back to the live page; a kit outside an exhibition has no "Exhibition" in it."""
+    page, watch = phone
+    for lang in ("en", "sr"):
+        for path in ("/notice", "/you", "/exhibition"):
+            page.goto(f"{live_url}{path}?lang={lang}")
+            found = page.evaluate(LAYOUT)
+            assert found["width"] <= 390, f"{path} ({lang}) is {found['width']} px wide at 390"
+            assert found["home"], f"the Live link shows on {path} ({lang})"
+            assert "/exhibition" not in found["menu"], "no exhibition link on a kit that is not part of one"
+            if path == "/notice":
+                assert found["stacked"] and found["textWidth"] > 300, f"the sign is one column ({lang}): {found}"
+                save(page, f"phone-notice-{lang}")
+    assert watch.errors == []
