@@ -16,6 +16,30 @@ HIDE = """hidden => {
 }"""
 
 
+# Lines with more than their time and their kind's name: the sentence the event carried.
+SENTENCES = """() => Array.from(document.querySelectorAll("#feed li")).some((li) => {
+  const rest = li.textContent.replace(li.querySelector("time").textContent, "")
+    .replace(li.querySelector(".kind").textContent, "");
+  return rest.trim().length > 10;
+})"""
+
+# A pacer of one line every 500 ms whose drawing takes 300 ms every other line: the gaps between lines in place.
+PACED = """async () => {
+  const placed = [];
+  let slow = true;
+  const calm = window.sentences.pacer({ every: 500, tick: 20, again: 0, draw: () => {
+    const end = performance.now() + (slow ? 300 : 0);
+    while (performance.now() < end) { /* a busy screen */ }
+    slow = !slow;
+    placed.push(performance.now());
+  } });
+  const feeding = setInterval(() => ["a", "b", "c"].forEach((kind) => calm.take({ kind, ts: Date.now() / 1000 })), 10);
+  await new Promise((done) => setTimeout(done, 2600));
+  clearInterval(feeding);
+  return placed.slice(1).map((at, i) => at - placed[i]);
+}"""
+
+
 def frames(page) -> int:
     return int(page.locator("#camera").get_attribute("data-frames") or 0)
 
@@ -46,6 +70,10 @@ def test_the_live_page_on_a_phone_shows_live_frames_and_counters(live_url, phone
     assert page.evaluate(describe, {"kind": "face", "value": {"odd": 1}}) == "Faces", "no sentence: the kind's title"
     said = page.locator("#feed li").all_text_contents()
     assert said and not [line for line in said if "{" in line or "undefined" in line], said
+    assert eventually(page, lambda: page.evaluate(SENTENCES)), "no line carries the kit's sentence, only kind names"
+    # The pacing holds when drawing a line is slow and then fast (a busy phone): gaps from line to line in place.
+    gaps = page.evaluate(PACED)
+    assert len(gaps) >= 3 and min(gaps) >= 500, gaps
 
     # The camera: a canvas, which shows frame after frame, named for what it shows.
     camera = page.locator("#camera")
