@@ -227,9 +227,9 @@ def test_the_data_page_pages_and_filters(client, kit):
     pages = math.ceil(120 / PER_PAGE)
     first = client.get("/data?subject=track:5").get_data(as_text=True)
     assert "120 rows match" in first and f"page 1 of {pages}" in first
-    assert "<code>count</code></dt><dd translate=\"no\">119</dd>" in first
+    assert "<code>count</code></dt><dd>119</dd>" in first
     last = client.get(f"/data?subject=track:5&page={pages}").get_data(as_text=True)
-    assert "<dd translate=\"no\">0</dd>" in section(last, "rows") and ">119</dd>" not in section(last, "rows")
+    assert "<dd>0</dd>" in section(last, "rows") and ">119</dd>" not in section(last, "rows")
     window = client.get("/data?subject=track:5&since=1009.5&until=1019").get_data(as_text=True)
     assert "10 rows match" in window
     assert client.get("/data?since=yesterday").status_code == 400
@@ -279,7 +279,7 @@ def test_a_page_past_the_end_shows_the_last_pages_rows_and_says_so(client, kit):
     html = client.get("/data?kind=face&since=999&until=1100&page=999").get_data(as_text=True)
     rows = section(html, "rows")
     assert "page 3 of 3" in rows and "There is no page 999: this is the last one." in rows
-    shown = [int(n) for n in re.findall(r'<code>count</code></dt><dd translate="no">(\d+)</dd>', rows)]
+    shown = [int(n) for n in re.findall(r'<code>count</code></dt><dd>(\d+)</dd>', rows)]
     assert shown == list(range(19, -1, -1)), "the last page's rows, not none"
     assert pager_links(rows)["newer"][0]["page"] == "2"
     visitors = section(client.get("/data?visitors_page=999").get_data(as_text=True), "visitors")
@@ -330,3 +330,56 @@ def test_a_phone_sees_what_only_its_own_visit_revealed(client, kit):
     give_cookie(client, VISITOR_COOKIE, token)
     mine = client.get("/data?visitors_page=1", environ_base=PHONE).get_data(as_text=True)
     assert "my own phone" in mine and "somebody else" not in mine
+
+
+# ---- numbers and stored fields in the page's language
+
+TAGS = re.compile(r"<(script|style|code)\b.*?</\1>|<[^>]+>", re.S)    # code: names and values as stored, not prose
+
+
+def visible(html: str) -> str:
+    return htmllib.unescape(TAGS.sub(" ", html))
+
+
+POINT_DECIMAL = re.compile(r"(?<![\d.,])\d+\.\d{1,2}(?![\d.])")    # 0.77, 49.7, 15.0 (not 1.302 grouping, nor 3.0.1)
+COMMA_DECIMAL = re.compile(r"(?<![\d.,])\d+,\d{1,2}(?![\d,])")     # 0,77, 15,0
+
+
+def test_every_number_on_the_pages_is_written_as_their_language_writes_it(client, kit):
+    """Serbian pages write 0,77 and English ones 0.77, in the first render too (the live figures as the scripts
+    write them: 15,0 slika/s) and in every field of an expanded row; sizes in one unit system (MiB)."""
+    kit.observations.publish(Observation(1_796_052_652.99, "microphone", "voice", None, {
+        "start": 1_796_052_652.99, "end": 1_796_052_655.5, "pitch_hz": 201.3,
+        "claimed": "typical of an adult woman's voice (165-255 Hz), so such systems would label it 'female'"}, 0.7))
+    kit.observations.publish(Observation(1_796_052_660.0, "camera", "face", None, {
+        "count": 1, "boxes": [[0.12, 0.5, 0.25, 0.75]]}, 0.66))
+    assert kit.store.flush(5)
+    for lang, wrong in (("sr", POINT_DECIMAL), ("en", COMMA_DECIMAL)):
+        for path in ("/", "/data"):
+            text = visible(client.get(f"{path}?lang={lang}").get_data(as_text=True))
+            assert not wrong.findall(text), f"{path} in {lang}: {wrong.findall(text)[:5]}"
+    data_sr = visible(client.get("/data?lang=sr").get_data(as_text=True))
+    assert "pouzdanost" in data_sr and "0,7" in data_sr and "[[0,12; 0,5; 0,25; 0,75]]" in data_sr
+    assert re.search(r"Slobodno je [\d.]+ MiB\.", data_sr) and not re.search(r"\d MB", data_sr), "one unit system: MiB"
+    home_sr = client.get("/?lang=sr").get_data(as_text=True)
+    assert re.search(r'<span id="fps">\d+,\d</span>', home_sr), "the first render as the script writes it: 15,0"
+
+
+def test_a_rows_fields_read_as_times_translated_texts_and_numbers_the_stored_value_a_tap_away(client, kit):
+    when = 1_796_052_652.99
+    claim = "typical of an adult woman's voice (165-255 Hz), so such systems would label it 'female'"
+    kit.observations.publish(Observation(when, "microphone", "voice", None,
+                                         {"start": when, "from": when - 48.5, "pitch_hz": 201.3, "claimed": claim}))
+    assert kit.store.flush(5)
+    from web.i18n import translations
+    sr = translations("sr")
+    rows = section(client.get("/data?kind=voice&lang=sr").get_data(as_text=True), "rows")
+    shown = visible(rows)
+    assert sr.timestamp(when) in shown and sr.timestamp(when - 48.5) in shown, "times as local times"
+    assert "1796052652.99" not in shown and "201,3" in shown
+    assert sr.gettext(claim) != claim and sr.gettext(claim)[:40] in htmllib.unescape(rows), "the claim in Serbian"
+    assert claim not in shown, "the English text only as stored, in code"
+    stored = re.findall(r'<span class="whole as-stored">kako je sačuvano: <code translate="no">([^<]*)</code>', rows)
+    assert "1796052604.49" in stored and "1796052652.99" in stored and claim in map(htmllib.unescape, stored)
+    english = visible(section(client.get("/data?kind=voice&lang=en").get_data(as_text=True), "rows"))
+    assert translations("en").timestamp(when) in english and claim[:40] in english

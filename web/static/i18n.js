@@ -1,5 +1,6 @@
 // awareness-kit: messages in the page's language (web/translations/*.po, given to the page as JSON by web/i18n.py).
 // t(text, { name: value })           -> the translation of text, with each {name} in it replaced by its value
+//                                        (a number as the language writes it: t.number(value))
 // t.n(singular, plural, n, values)   -> the form for the count n (Serbian has three), {n} replaced by n
 // t.lang                              -> the page's language for Intl ("en", "sr-Latn")
 // t.time(ts)                          -> a Unix time as the page's language writes a time of day: 14:05:09
@@ -14,8 +15,10 @@ window.t = (function () {
   const rules = new Intl.PluralRules(lang);
   const clock = new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
 
+  // A value that is a number is written as the language writes it (49,7 in Serbian), as the server's pages do.
   function fill(text, values) {
-    return text.replace(/\{(\w+)\}/g, (_, key) => (values && key in values ? values[key] : "{" + key + "}"));
+    return text.replace(/\{(\w+)\}/g, (_, key) => (values && key in values
+      ? (typeof values[key] === "number" ? t.number(values[key]) : values[key]) : "{" + key + "}"));
   }
   function t(text, values) {
     return fill(messages[text] || text, values);

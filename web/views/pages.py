@@ -18,6 +18,7 @@ from web.views import stored
 from web.visitor import visitor_subject
 
 bp = Blueprint("pages", __name__)
+bp.add_app_template_filter(stored.fixed, "fixed")      # a live figure, as the page's scripts first write it
 PER_PAGE = 20             # observation cards a page: a phone's page stays a few screens tall
 SIDE_PER_PAGE = 12        # a side table's cards a page (the snapshots: a grid of three or four across)
 PARTS = {"rows": "page", **{name: f"{name}_page" for name in SIDE_TABLES}}     # each list's page parameter

@@ -4,16 +4,21 @@ the live feed says too), every field readable, the side tables' rows as cards, p
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
+from babel.numbers import format_decimal
 from flask import url_for
 
-from web.i18n import current
+from web.i18n import current, value_texts
 from web.sentences import says
 
-__all__ = ["says", "shown", "field", "fields", "side_card", "picture"]    # says: web/sentences.py, for pages.py
+__all__ = ["says", "shown", "fixed", "field", "fields", "side_card", "picture"]  # says: web/sentences.py, for pages.py
 
+KIT_TEXTS = frozenset(value_texts())    # texts the kit writes inside observations, which the catalog translates
+TIME_KEYS = frozenset({"ts", "start", "end", "from", "until", "since", "at", "first_seen", "last_seen"})
+EPOCH_FROM, EPOCH_TO = 1e9, 1e11        # a Unix time (2001 to 5138), not a count of seconds
 SHORT = 60                # characters of a long value shown before "…"; the whole one is a tap away
 
 
@@ -22,19 +27,54 @@ def shown(value: float, digits: int = 1) -> str:
     return current().number(value, digits)
 
 
+def fixed(value: Any, digits: int = 1) -> str:
+    """A figure with exactly *digits* decimals, as the page's language writes it (15,0 / 15.0): what the scripts'
+    t.number(x, digits) writes, so that a live value's first render is the same text; "–" for no number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "–"
+    return format_decimal(value, format="#,##0" + ("." + "0" * digits if digits > 0 else ""),
+                          locale=current().locale, decimal_quantization=True)
+
+
+def said(value: Any) -> str:
+    """A stored value as the page's language writes it: numbers with its decimal sign (1,5), texts the kit wrote
+    translated (a pitch claim, a sound's label: web.i18n.value_texts()), lists and objects item by item (with "; "
+    between items where the comma is the decimal sign)."""
+    tr = current()
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            return str(value)
+        return format_decimal(value, format="0.###", locale=tr.locale)     # no grouping: 1234,5 in a list stays one
+    if isinstance(value, str):
+        return tr.gettext(value) if value in KIT_TEXTS else value
+    comma = tr.number(0.5, 1) != "0.5"
+    between = "; " if comma else ", "
+    if isinstance(value, dict):
+        return "{" + between.join(f"{key}: {said(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + between.join(said(item) for item in value) + "]"
+    return str(value)
+
+
 def field(key: str, value: Any) -> dict[str, Any]:
-    """One stored field for a card: its text, shortened when long (then *whole* holds all of it)."""
+    """One stored field for a card, readable: a time (a Unix time in a field named like one) as a local time, a
+    number or a nested value as the language writes it, a text the kit wrote translated; shortened when long (then
+    *whole* holds all of it). *stored* holds the value as the database has it (JSON) when that reads otherwise."""
     if isinstance(value, bool) or value is None:
         return {"key": key, "flag": value}
-    if isinstance(value, str):
-        text = value
-    elif isinstance(value, int | float):
-        text = str(value)
+    stored = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    if key in TIME_KEYS and isinstance(value, int | float) and EPOCH_FROM <= value < EPOCH_TO:
+        text = current().timestamp(value)
     else:
-        text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
-    if len(text) <= SHORT:
-        return {"key": key, "text": text}
-    return {"key": key, "text": text[:SHORT - 1].rstrip() + "…", "whole": text}
+        text = said(value)
+    out: dict[str, Any] = {"key": key, "text": text}
+    if text != stored:
+        out["stored"] = stored
+    if len(text) > SHORT:
+        out.update(text=text[:SHORT - 1].rstrip() + "…", whole=text)
+    return out
 
 
 def fields(value: Any) -> list[dict[str, Any]]:
