@@ -40,7 +40,8 @@ class RateMeter:
 
 
 class SourceState:
-    """What the dashboard says about one source: which device, real or simulated, running or offline."""
+    """What the dashboard says about one source: which device, real, simulated or a recording played (file),
+    running or offline."""
 
     CAPTURING = ("running", "degraded")
 
@@ -48,6 +49,7 @@ class SourceState:
         self.device = device
         self.name = ""
         self.real = False
+        self.kind = "simulated"
         self.state = "starting"
         self.since = time.time()
         self._why: tuple[str | None, str | None, dict[str, str] | None] = (None, None, None)   # one assignment
@@ -63,8 +65,9 @@ class SourceState:
         return self.state in self.CAPTURING
 
     def describe(self, source: Any) -> None:
-        """Name the device behind this source (anything with .name and .real)."""
+        """Name the device behind this source (anything with .name and .real; .kind "file" for a recording)."""
         self.name, self.real = source.name, source.real
+        self.kind = getattr(source, "kind", None) or ("real" if source.real else "simulated")
 
     def set(self, state: str, error: str | None = None, *, text: str | None = None,
             values: dict[str, str] | None = None) -> None:
@@ -87,6 +90,6 @@ class SourceState:
 
     def to_dict(self) -> dict[str, Any]:
         error, text, values = self._why
-        return {"name": self.name, "real": self.real, "kind": "real" if self.real else "simulated",
+        return {"name": self.name, "real": self.real, "kind": self.kind,
                 "state": self.state, "since": self.since, "error": error,
                 "error_text": text, "error_values": values}

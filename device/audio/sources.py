@@ -108,6 +108,7 @@ class WavFileMic:
     """
 
     real = False
+    kind = "file"           # a recording played (status sources.microphone.kind), not a live microphone
 
     def __init__(self, path: str, *, samplerate: int = 16000, block: int = 1600, realtime: bool = True) -> None:
         self.path = path

@@ -33,6 +33,7 @@ class OpenCVCamera:
         self.target = target
         self.name = f"opencv:{target}" if isinstance(target, int) else f"file:{target}"
         self.real = isinstance(target, int)
+        self.kind = "real" if self.real else "file"     # a video file: a recording played, not a camera
         self.fps = fps
         self.size = size
         self.loop = loop

@@ -9,6 +9,9 @@
     with watching.paused():                         # forget everything: between two frames,
         store.forget_all(); watching.restart()      # nobody followed any more, the next person is #1
 
+When no frame has come for STOPPED_AFTER_S (a video file ended, a camera went offline), nobody is in view any
+more: the people followed end, motion and faces go to none, and the last picture is shown again without boxes.
+
 Without OpenCV (or its face cascades) the kit runs on without vision and says why (watching.error).
 """
 
@@ -32,6 +35,7 @@ from device.observations import Observation
 logger = logging.getLogger(__name__)
 
 HEATMAP_EVERY_S = 2.0
+STOPPED_AFTER_S = 2.0       # no new frame this long: the camera has stopped (a file ended, a camera unplugged)
 TRACK_DETAIL = ("trajectory", "signature")     # kept in the tracks table, not repeated in observations
 
 
@@ -43,6 +47,7 @@ class Watching:
         self.analysed = 0
         self.skipped = 0
         self.error: str | None = None
+        self.stopped = False                        # no frame for STOPPED_AFTER_S: nothing is seen now
         self.analyzer: Any = None
         self._heatmap: tuple[float, bytes] = (-HEATMAP_EVERY_S, b"")
         self._heatmap_lock = threading.Lock()
@@ -70,11 +75,14 @@ class Watching:
 
     def loop(self, stop: threading.Event) -> None:
         """Analyse the newest frame, skipping (and counting) those that arrived meanwhile."""
-        last = 0
+        last, seen = 0, time.monotonic()
         while not stop.is_set():
             frame: Frame | None = self.frames.wait_newer(last, timeout=0.5)
             if frame is None:
+                if not self.stopped and time.monotonic() - seen >= STOPPED_AFTER_S and last:
+                    last = self._camera_stopped()
                 continue
+            seen, self.stopped = time.monotonic(), False
             if last:
                 self.skipped += frame.index - last - 1
             last = frame.index
@@ -84,6 +92,30 @@ class Watching:
                 self._number_after()        # the tracker is made with the first frame (nobody is numbered yet)
             self.analysed += 1
             self.rate.tick()
+
+    def _camera_stopped(self) -> int:
+        """The camera stopped (its file ended, it went offline): it sees nobody and nothing now, so nobody is
+        followed any more (each track ends as if they had left, and is published so), no motion, no faces, and
+        the last picture is shown again without boxes (a new frame for viewers, not analysed). Returns that
+        frame's index."""
+        with self._frame_lock:
+            self.stopped = True
+            analyzer, tracker, frame = self.analyzer, self.analyzer.tracker, self.frames.latest
+            events = []
+            if tracker is not None and frame is not None:
+                # Unseen long enough to have gone, in the tracker's own terms (its clock is the frames' time)
+                gone = max(tracker.lost_after_s, tracker.left_after_s)
+                ts = max(time.time(), *(t.last_seen for t in tracker.active), frame.ts)
+                events = tracker.update(ts, [], frame.image) + tracker.update(ts + gone, [], frame.image)
+            from device.vision.pipeline import Detections
+
+            now = time.time()
+            analyzer.latest = Detections(now, line_x=analyzer.latest.line_x)
+            if tracker is not None:
+                analyzer.reporter.report(now, 0.0, analyzer.latest, tracker, events)
+            if frame is None:
+                return 0
+            return self.frames.publish(frame.image, ts=frame.ts, grey=frame.grey).index
 
     @property
     def latest(self) -> Any:

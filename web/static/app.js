@@ -53,9 +53,24 @@
 
   function setText(id, text) { const el = $(id); if (el && el.textContent !== text) el.textContent = text; }
 
+  // A source that stopped (a file ended, a device offline) shows "–" and a note saying so, not its last figures.
+  const CAPTURING = ["starting", "running", "degraded"];
+  let cameraOn = true;
+  const NOTES = {
+    camera: { offline: (v) => t("Camera {name} offline since {time}", v), ended: (v) => t("Camera {name} ended at {time}", v),
+              other: (v) => t("Camera {name} {state} since {time}", v) },
+    microphone: { offline: (v) => t("Microphone {name} offline since {time}", v),
+                  ended: (v) => t("Microphone {name} ended at {time}", v),
+                  other: (v) => t("Microphone {name} {state} since {time}", v) },
+  };
+  function sourceNote(key, src) {
+    const said = (src.error ? ": " + ((src.error_says || {})[document.documentElement.lang] || src.error) : "");
+    return (NOTES[key][src.state] || NOTES[key].other)({ name: t(src.name), state: t(src.state), time: clock(src.since) }) + said;
+  }
+
   function showNow(now) {
-    if (now.face) setText("c-faces", String(now.face.value.count));
-    if (now.motion) setText("c-motion", now.motion.value.boxes.length ? t.number(100 * now.motion.value.area, 1) + "%" : t("still"));
+    if (now.face && cameraOn) setText("c-faces", String(now.face.value.count));
+    if (now.motion && cameraOn) setText("c-motion", now.motion.value.boxes.length ? t.number(100 * now.motion.value.area, 1) + "%" : t("still"));
     if (now.pir) setText("c-pir", now.pir.value.motion ? t("someone") : t("no one"));
     if (now.distance) setText("c-distance", t.number(now.distance.value.metres, 2) + " m");
   }
@@ -74,12 +89,24 @@
     // felt someone since the kit started has no observation: its state comes with the status, every second.
     setText("c-pir", failed("pir") || (state("pir").motion ? t("someone") : t("no one")));
     if (failed("distance")) setText("c-distance", failed("distance"));
+    const cam = s.sources.camera;
+    cameraOn = CAPTURING.includes(cam.state);
+    if (!cameraOn) ["c-people", "c-faces", "c-motion"].forEach((id) => setText(id, "–"));
     if (s.vision) {
-      setText("c-people", String(s.vision.people));
+      if (cameraOn) setText("c-people", String(s.vision.people));
       setText("c-inout", s.vision["in"] + " / " + s.vision.out);
     }
     const mic = s.microphone;
-    if (mic && mic.level_dbfs !== null) {
+    const micSource = s.sources.microphone;
+    const micOn = !micSource || CAPTURING.includes(micSource.state);
+    const micNote = $("mic-note");
+    if (micNote) {
+      micNote.hidden = micOn;
+      if (!micOn) setText("mic-note", sourceNote("microphone", micSource));
+    }
+    if ($("words-line")) $("words-line").hidden = !micOn;
+    if (!micOn) ["c-sound", "c-speaking", "c-pitch", "c-talk"].forEach((id) => setText(id, "–"));
+    else if (mic && mic.level_dbfs !== null) {
       setText("c-sound", t.number(mic.level_dbfs, 0) + " dBFS");
       setText("c-speaking", mic.speaking ? t("yes") : t("no"));
       setText("c-pitch", mic.pitch_hz ? mic.pitch_hz + " Hz" : "–");
@@ -94,11 +121,10 @@
     setText("fps", t.number(s.camera.capture_fps, 1));
     setText("afps", t.number(s.camera.analysis_fps, 1));
     setText("skipped", String(s.camera.frames_skipped));
-    const cam = s.sources.camera;
     const note = $("camera-note");
     if (cam.state !== "running" && cam.state !== "starting") {
       note.hidden = false;
-      setText("camera-note", t("Camera {name} {state} since {time}", { name: t(cam.name), state: t(cam.state), time: clock(cam.since) }) + (cam.error ? ": " + (cam.error_text ? t(cam.error_text, cam.error_values) : cam.error) : ""));
+      setText("camera-note", sourceNote("camera", cam));
     } else if (note.dataset.full !== "1") {
       note.hidden = true;
     }
