@@ -47,6 +47,40 @@ def test_class_mode_shows_a_view_by_name_and_refuses_others():
         screen.show("party")
 
 
+def test_a_timed_view_gives_way_to_live_unless_someone_chose_another():
+    now = [100.0]
+    screen = Screen(clock=lambda: now[0])
+    screen.show("summary", for_s=300)
+    now[0] += 299
+    assert screen.view == "summary"
+    now[0] += 1
+    assert screen.view == "live", "its time is up: the camera again, by itself"
+    screen.show("summary", for_s=300)
+    assert screen.toggle() == "live" and screen.toggle() == "data"
+    now[0] += 1000
+    assert screen.view == "data", "the button's choice stays"
+    screen.show("summary", for_s=300)
+    screen.show("summary")
+    now[0] += 1000
+    assert screen.view == "summary", "shown without a time: it stays"
+
+
+def test_next_class_shows_the_summary_for_the_class_first_minutes(client, kit):
+    from tests.web.conftest import csrf
+    from web.views.admin import CLASS_SUMMARY_S
+
+    token = csrf(client, "/admin")
+    client.post("/admin/login", data={"pin": kit.admin.reset(), "csrf": token},
+                environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert client.post("/admin/next-class", data={"csrf": csrf(client, "/admin")}).status_code == 303
+    assert kit.status()["kiosk_view"] == "summary"
+    assert 60 <= CLASS_SUMMARY_S <= 600
+    kit.screen._until -= CLASS_SUMMARY_S         # CLASS_SUMMARY_S later
+    assert kit.status()["kiosk_view"] == "live"
+    assert 'data-view="live"' in client.get("/kiosk").get_data(as_text=True)
+    assert shown_panels(client.get("/kiosk?view=summary").get_data(as_text=True)) == {"summary"}, "pinned: stays"
+
+
 def test_view_in_the_address_shows_that_view_whatever_the_button_says(kit, client):
     kit.screen.show("data")
     html = client.get("/kiosk?view=summary").get_data(as_text=True)
@@ -88,6 +122,11 @@ def test_the_summary_counts_today_from_what_the_store_holds(tmp_path):
     assert store.flush()
     shown = figures(store, now)
     assert shown["people_today"] == 2 and shown["faces_today"] == 1 and shown["phones_linked"] == 2
+    assert shown["since"] == _midnight(now)
+    wiped = figures(store, now, wiped=today + 0.5)
+    assert wiped["since"] == today + 0.5 and wiped["people_today"] == 0 and wiped["phones_linked"] == 0, \
+        "counted since the later of the day's start and the last wipe"
+    assert figures(store, now, wiped=yesterday)["since"] == _midnight(now)
     assert shown["stored"] == 3 + 2 + 4 + 4 + 1
     assert shown["inferred"][:2] == [["face", 4], ["correlation", 4]] or shown["inferred"][:2] == [
         ["correlation", 4], ["face", 4]], shown["inferred"]
@@ -99,9 +138,35 @@ def test_the_summary_json_and_the_page_agree(kit, client):
     answer = client.get("/kiosk/summary.json")
     assert answer.headers["Cache-Control"] == "no-store"
     figures = answer.get_json()
-    assert set(figures) == {"people_today", "faces_today", "phones_linked", "stored", "inferred"}
-    html = client.get("/kiosk?view=summary").get_data(as_text=True)
+    assert set(figures) == {"people_today", "faces_today", "phones_linked", "stored", "inferred", "since"}
+    html = client.get("/kiosk?view=summary&lang=en").get_data(as_text=True)
     assert f'<dd id="s-stored">{figures["stored"]}</dd>' in html, "read once for both (SUMMARY_EVERY_S)"
+    stored = figures["stored"]
+    assert f'id="c-stored">{stored} observation{"" if stored == 1 else "s"} stored</p>' in html, \
+        "the data view: the same count, the same word"
+    labels = re.findall(r"<dt>(.*?)</dt>", html)
+    assert "Observations stored" in labels and not [label for label in labels if "today" in label.lower()], labels
+    hm = time.strftime("%H:%M", time.localtime(figures["since"]))
+    assert html.count(f'">{hm}</time>') == 3, "people, faces and phones: since the day's start"
+    assert "People tracked so far" not in html, "one count of people seen, beside the ones in view now"
+
+
+def test_after_a_wipe_the_summary_counts_from_it_at_once(kit, client):
+    client.get("/kiosk/summary.json")
+    result = kit.forgetting.everything()
+    figures = client.get("/kiosk/summary.json").get_json()
+    assert figures["since"] == result["at"], "read anew, not the figures from before the wipe"
+    hm = time.strftime("%H:%M", time.localtime(result["at"]))
+    assert f'>{hm}</time>' in client.get("/kiosk?view=summary").get_data(as_text=True)
+
+
+def test_the_data_view_says_what_forget_me_really_erases(client):
+    html = client.get("/kiosk?view=data&lang=en").get_data(as_text=True)
+    assert "anyone can erase" not in html
+    assert "“Forget me” erases what a phone itself revealed and the person its owner confirmed" in html
+    assert "the staff can erase everything" in html
+    sr = client.get("/kiosk?view=data&lang=sr").get_data(as_text=True)
+    assert "„Zaboravi me“ briše" in sr and "osoblje može da obriše sve" in sr
 
 
 def test_the_dashboard_code_opens_you(app, client):

@@ -43,12 +43,22 @@
   const compact = new Intl.NumberFormat(t.lang || document.documentElement.lang, { notation: "compact", maximumFractionDigits: 1 });
   const figure = (n) => (n > 99999 ? compact.format(n) : String(n));
 
+  // "since 15:02": the later of the day's start and the last wipe, what the summary's figures count from.
+  const hourMinute = new Intl.DateTimeFormat(t.lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+
   function showSummary(s) {
     setText("s-people-today", figure(s.people_today));
     setText("s-faces", figure(s.faces_today));
     setText("s-phones", figure(s.phones_linked));
-    setText("s-stored", figure(s.stored));
-    setText("c-stored", String(s.stored));
+    setText("s-stored", figure(s.stored));      // the same count, and the same word, as the data view's
+    setText("c-stored", t.n("{n} observation stored", "{n} observations stored", s.stored));
+    if (s.since) {
+      const at = new Date(s.since * 1000);
+      for (const el of document.querySelectorAll("time.since")) {
+        if (el.textContent !== hourMinute.format(at)) el.textContent = hourMinute.format(at);
+        el.dateTime = at.toISOString();
+      }
+    }
     const top = s.inferred.slice(0, 3);
     if (JSON.stringify(top) === inferredShown) return;
     inferredShown = JSON.stringify(top);
@@ -66,19 +76,21 @@
     $("s-inferred").replaceChildren(...lines);
   }
 
-  // "Wiped at ...": the last time everything was erased (the button held down, or /admin).
+  // "Wiped at ...": the last time everything was erased (the button held down, or /admin), on the summary and,
+  // in a line of its own under what is recording, on the other views. The first status only fills them in.
   const wiped = $("s-wiped");
-  let wipedAt = wiped.dataset.at ? Number(wiped.dataset.at) : null;
+  let wipedAt;
   function showWiped(last) {
     const at = last ? last.at : null;
     if (at === wipedAt) return;
+    const first = wipedAt === undefined;
     wipedAt = at;
     wiped.hidden = !last;
-    if (last) {
-      wiped.textContent = t.n("Everything stored was erased at {when}: {n} item.", "Everything stored was erased at {when}: {n} items.",
-        last.total, { when: clock(last.at) });
-      askSummary();     // the figures went with it
-    }
+    const said = last ? t.n("Everything stored was erased at {when}: {n} item.", "Everything stored was erased at {when}: {n} items.",
+      last.total, { when: clock(last.at) }) : "";
+    if (last) wiped.textContent = said;
+    setText("erased", said);
+    if (last && !first) askSummary();      // the figures went with it (the server reads them anew after a wipe)
   }
 
   // ---- the counters: short values, so that each fits its box
@@ -96,7 +108,7 @@
     if (vision) {
       setText("c-people", String(vision.people));
       setText("c-inout", vision["in"] + " / " + vision.out);
-      setText("s-people-session", String(vision.tracked_total));
+      setText("s-people-now", String(vision.people));
     }
     if (s.now && s.now.face) showObservation(s.now.face);
     if (s.presence) setText("c-presence", presence(s.presence));
@@ -122,7 +134,7 @@
     if (cam.state !== "running" && cam.state !== "starting") {
       note.hidden = false;
       setText("camera-note", t("Camera {name} {state} since {time}", { name: t(cam.name), state: t(cam.state), time: clock(cam.since) }) +
-        (cam.error ? ": " + (cam.error_text ? t(cam.error_text, cam.error_values) : cam.error) : ""));
+        (cam.error ? ": " + ((cam.error_says || {})[document.documentElement.lang] || cam.error) : ""));
     } else if (note.dataset.full !== "1") {     // camera.js's own note (the stream dropped) stays until a frame comes
       note.hidden = true;
     }
@@ -230,4 +242,18 @@
     ask();
   }
   watchAdminPin();
+
+  // The dashboard's address on one line, whole: smaller type, down to 60%, when it would not fit its caption.
+  function fitAddress() {
+    for (const url of document.querySelectorAll(".kiosk-join .url")) {
+      url.style.fontSize = "";
+      const base = parseFloat(getComputedStyle(url).fontSize);
+      for (let size = base; url.scrollWidth > url.clientWidth + 0.5 && size > 0.6 * base; ) {
+        size *= 0.95;
+        url.style.fontSize = size + "px";
+      }
+    }
+  }
+  fitAddress();
+  window.addEventListener("resize", fitAddress);
 })();

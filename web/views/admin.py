@@ -3,7 +3,7 @@
 Forgetting everything asks first, without any script: POST /admin/forget shows what would go, with counts,
 and a second button that sends confirm=yes. "Next class" does it in one tap, since its button says exactly
 that it erases everything, and a teacher uses it between two classes with the next one waiting; it also puts
-the kiosk on its summary and the lesson back to its first step.
+the kiosk on its summary for the class's first minutes (CLASS_SUMMARY_S) and the lesson back to its first step.
 
 Messages for the page after a redirect are English texts (with their values) kept in the session, and
 translated when shown: each is marked N_() where it is written, so the catalog's check finds it.
@@ -38,6 +38,10 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 MAX_PIN = 12        # digits the form takes (the PIN made by the kit has 6)
 LIMITS = {"failures": MAX_FAILURES, "first_min": round(FIRST_WAIT_S / 60), "most_min": round(MAX_WAIT_S / 60),
           "burst": KIT_BURST}         # what the lockout's explanation says (the kit's pace, one a minute, in words)
+# Next class shows the kiosk's summary this long, then the live camera again by itself: long enough to open the
+# class on the figures (what the room has stored so far), short enough that the camera, which the lesson is about,
+# is back before the class moves on; the device's button (or /kiosk?view=summary) keeps the summary for longer.
+CLASS_SUMMARY_S = 300.0
 
 
 def _tell(text: str, **values: Any) -> None:
@@ -140,12 +144,12 @@ def forget():
 @bp.post("/next-class")
 def next_class():
     """Class mode: the room is reset for the next class in one tap (the button says what it erases): forget
-    everything, the kiosk on its summary, the lesson back to its first step."""
+    everything, the kiosk on its summary for CLASS_SUMMARY_S, the lesson back to its first step."""
     require_admin()
     kit = current_app.extensions["kit"]
     result = kit.forgetting.everything()
     if "summary" in VIEWS:
-        kit.screen.show("summary")
+        kit.screen.show("summary", for_s=CLASS_SUMMARY_S)
     lesson = current_app.extensions.get("lesson")       # web/views/notice.py's: one per kit
     if lesson is not None and lesson.step:
         lesson.move("first")

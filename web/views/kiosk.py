@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from markupsafe import Markup
 
 from device.network import lan_address
 from device.notice.kinds import note_for
@@ -90,26 +91,35 @@ def _midnight(now: float) -> float:
     return time.mktime((day.tm_year, day.tm_mon, day.tm_mday, 0, 0, 0, 0, 0, -1))
 
 
-def figures(store: Any, now: float) -> dict[str, Any]:
-    """The summary's figures from what *store* holds at *now* (a wipe empties them): people first seen today,
-    faces photographed today (one picture of each new person's face), phones the kit linked to a person today,
-    everything stored, and what it worked out, the most first: [[kind, count], ...]."""
-    midnight = _midnight(now)
+def figures(store: Any, now: float, wiped: float | None = None) -> dict[str, Any]:
+    """The summary's figures from what *store* holds at *now*, counted since the later of the day's start and the
+    last wipe (*wiped*), which "since" gives: people first seen (tracks), faces photographed (one picture of each
+    new person's face), phones the kit linked to a person, every observation stored, and the observations of what
+    it worked out, the most first: [[kind, count], ...]. ("people_today" and the others keep their names: the
+    page said "today" before; they have always counted what is left since the last wipe.)"""
+    since = max(_midnight(now), wiped or 0.0)
     counts = store.counts()         # from the index: a day's store is ~300,000 rows
     inferred = sorted(([kind, n] for kind, n in counts.items() if note_for(kind).inferred), key=lambda pair: -pair[1])
-    return {"people_today": sum(int(n) for _, n in store.per_hour_new_tracks(since=midnight)),
-            "faces_today": store.count(kind="snapshot", since=midnight),
-            "phones_linked": store.subjects(kind="correlation", since=midnight),
+    return {"people_today": sum(int(n) for _, n in store.per_hour_new_tracks(since=since)),
+            "faces_today": store.count(kind="snapshot", since=since),
+            "phones_linked": store.subjects(kind="correlation", since=since),
             "stored": sum(counts.values()),
-            "inferred": inferred}
+            "inferred": inferred,
+            "since": since}
+
+
+def since_markup(since: float) -> Markup:
+    """The summary's "since" time as the labels show it (kiosk.js rewrites every <time class="since">)."""
+    return Markup('<time class="since" datetime="{}">{}</time>').format(
+        time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(since)), time.strftime("%H:%M", time.localtime(since)))
 
 
 def summary() -> dict[str, Any]:
-    """figures() for this kit, read at most every SUMMARY_EVERY_S however many screens ask."""
+    """figures() for this kit, read at most every SUMMARY_EVERY_S however many screens ask, and anew after a wipe."""
     kit = current_app.extensions["kit"]
-    make = lambda: json.dumps(figures(kit.store, time.time()))  # noqa: E731
-    wiped = kit.forgetting.last["at"] if kit.forgetting and kit.forgetting.last else 0
-    return json.loads(current_app.extensions["kiosk_summary"].get(f"summary after {wiped}", make))   # a wipe: anew
+    wiped = kit.forgetting.last["at"] if kit.forgetting and kit.forgetting.last else None
+    make = lambda: json.dumps(figures(kit.store, time.time(), wiped))  # noqa: E731
+    return json.loads(current_app.extensions["kiosk_summary"].get(f"summary after {wiped}", make))
 
 
 @bp.get("")
@@ -122,8 +132,10 @@ def kiosk():
                    "the device's button")
     status = live.status()
     local = is_local()
+    figures_now = summary()
     return render_template("kiosk.html", status=status, view=asked or status["kiosk_view"], pinned=asked is not None,
-                           views=VIEWS, summary=summary(), url=you_url(), wifi=kit.config.kiosk.wifi_ssid,
+                           views=VIEWS, summary=figures_now, since=since_markup(figures_now["since"]), url=you_url(),
+                           wifi=kit.config.kiosk.wifi_ssid,
                            pin_created=kit.admin.created if local else None, local=local, camera=kit.config.camera,
                            retention_h=kit.config.store.retention_h)
 
