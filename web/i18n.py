@@ -54,7 +54,7 @@ Message = str | tuple[str, str]         # a msgid, or a plural entry's (msgid, m
 # names and states). A source's error is given as a pattern and values (error_text, error_values): the msgctxt
 # "device" entries, which the status says in every language (error_says, web/live.py).
 SCRIPT_VALUES: tuple[str, ...] = (
-    "camera", "microphone", "sensors", "real", "simulated",
+    "camera", "microphone", "sensors", "real", "simulated", "file",
     "starting", "running", "degraded", "offline", "ended",
 )
 # Texts the kit puts inside observations (the loud sounds' labels; value_texts() adds the voice pitch's claims):
