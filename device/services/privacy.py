@@ -4,6 +4,7 @@
     frames = FrameHub(encode=privacy.render)        # "public" blurs faces; "kiosk" may show them clear
     privacy.update(blur_public=False)               # from /admin; kept in <data dir>/settings.json -> True
     privacy.public(kind)                            # may remote viewers see this kind of observation?
+    privacy.heatmap("public", watching)             # /heatmap.jpg over a coarse room where faces are blurred
 
 The config file holds the defaults; what an administrator changes is kept in settings.json in the data
 directory (written whole or not at all, mode 0600) and read at start, so it outlives a restart. Forgetting
@@ -49,6 +50,9 @@ class Privacy:
         self.path = config.data_dir / SETTINGS_FILE
         self._settings = {**self.defaults, **_load(self.path)}
         self._detections = detections
+        self._plates: Any = None        # PlateMemory, made with the first frame (OpenCV is optional)
+        self._heatmap_lock = threading.Lock()
+        self._heatmap: tuple[bytes | None, bytes] = (None, b"")     # (the clear heatmap it was made for, JPEG)
         self.blocks = config.vision.blur_strength
         self.quality = config.camera.jpeg_quality
 
@@ -83,10 +87,34 @@ class Privacy:
 
     def render(self, frame: Frame, view: str) -> bytes:
         """The JPEG viewers of *view* see, with what the kit inferred drawn over it (FrameHub's encoder)."""
-        from device.vision.privacy import render_view
+        from device.vision.privacy import PlateMemory, render_view
 
-        return render_view(frame.image, self._detections(), blur=self.blur(view), blocks=self.blocks,
-                           quality=self.quality)
+        detections = self._detections()
+        blur = self.blur(view)
+        with self._lock:
+            if self._plates is None:
+                self._plates = PlateMemory()
+        self._plates.observe(detections)        # every view: it learns when each plate box was found
+        # Where plates seen lately are now, not where they were last found (the car drives on).
+        plates = self._plates.regions(frame.ts, detections, frame.image.shape[1::-1]) if blur else None
+        return render_view(frame.image, detections, blur=blur, blocks=self.blocks, quality=self.quality,
+                           plates=plates)
+
+    def heatmap(self, view: str, watching: Any) -> bytes:
+        """/heatmap.jpg as viewers of *view* see it. The heat is drawn over the learnt empty room, where someone
+        who stood still shows, face and all, as no detector's box: where faces are blurred, the room is made
+        coarse (its shape, no face), once per heatmap the vision service makes. DeviceUnavailable without one."""
+        clear = watching.heatmap_jpeg()
+        if not self.blur(view):
+            return clear
+        with self._heatmap_lock:
+            made_for, jpeg = self._heatmap
+            if made_for is not clear:
+                from device.vision.privacy import public_heatmap
+
+                jpeg = public_heatmap(watching.analyzer.people)
+                self._heatmap = (clear, jpeg)
+            return jpeg
 
     @staticmethod
     def public(kind: str) -> bool:

@@ -3,13 +3,26 @@ what the kit inferred drawn over the picture.
 
 render_view() runs once per frame and per view (public, or the kiosk's clear view), whatever the number
 of viewers: the result is one JPEG that every viewer of that view shares.
+
+Plates are found a few times a second at most, and not again once read, while the car drives on: where a
+blurred view hides a plate is where PlateMemory predicts it is now (its last two positions give a velocity),
+widened by the time since it was seen, with the moving shape around it, for PLATE_HOLD_S after it was last
+reported. The heatmap's background is the learnt room, where someone who stood still is drawn, face and all:
+public_heatmap() draws it over a coarse room instead.
 """
 
 from __future__ import annotations
 
+import math
+import threading
+from dataclasses import dataclass
+from typing import Any
+
 import cv2
 import numpy as np
 
+from device.vision.faces import overlaps, union
+from device.vision.motion import Box
 from device.vision.pipeline import Detections
 
 FACE_COLOUR = (80, 220, 80)
@@ -19,22 +32,123 @@ TRACK_COLOUR = (255, 160, 60)
 PLATE_COLOUR = (200, 80, 255)
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
+PLATE_HOLD_S = 3.0          # a plate stays masked this long after the pipeline last reported it
+PREDICT_S = 6.0             # a plate is followed by its velocity this long after it was found, at most
+SPREAD = 0.3                # plate widths per second: how far a plate may stray from where it is predicted
+SPEED_ERROR = 0.15          # of its speed: how wrong a velocity from two boxes found 0.1 s apart may be
+MAX_SPEED = 1.5             # picture widths per second: faster is a misreading of two boxes
+PLATE_BLOCK = 16            # pixels: a masked plate's squares are at least this wide (a character's width)
+ROOM_CELLS = 10             # squares across the heatmap's room on blurred views: its shape, no face
 
-def blur_faces(image: np.ndarray, faces: list[tuple[int, int, int, int]], blocks: int = 8) -> None:
-    """Pixelate each face in place into blocks x blocks squares: cheap, and it cannot be sharpened back."""
+
+def blur_faces(image: np.ndarray, faces: list[tuple[int, int, int, int]], blocks: int = 8,
+               least: int = 1) -> None:
+    """Pixelate each face in place into blocks x blocks squares (each at least *least* pixels wide): cheap,
+    and it cannot be sharpened back."""
     height, width = image.shape[:2]
     for x, y, w, h in faces:
         x0, y0, x1, y1 = max(0, x), max(0, y), min(width, x + w), min(height, y + h)
         if x1 - x0 < 2 or y1 - y0 < 2:
             continue
         region = image[y0:y1, x0:x1]
-        tiny = cv2.resize(region, (blocks, blocks), interpolation=cv2.INTER_AREA)
+        across = max(1, min(blocks, (x1 - x0) // least))
+        down = max(1, min(blocks, (y1 - y0) // least)) if least > 1 else blocks
+        tiny = cv2.resize(region, (across, down), interpolation=cv2.INTER_AREA)
         image[y0:y1, x0:x1] = cv2.resize(tiny, (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST)
 
 
 def mask_plate(text: str) -> str:
     """A plate as a blurred view shows it: its first character, the rest hidden ("L** ****")."""
     return "".join(c if i == 0 or c == " " else "*" for i, c in enumerate(text))
+
+
+@dataclass
+class _Seen:
+    box: Box                                # where it was last found
+    ts: float                               # when
+    before: tuple[float, Box] | None        # the position before that, for its velocity
+    reported: float                         # when the pipeline last reported it (found again, or kept)
+
+    def velocity(self) -> tuple[float, float]:
+        if self.before is None or self.ts - self.before[0] < 0.02:
+            return 0.0, 0.0
+        (_, b0), dt = self.before, self.ts - self.before[0]
+        return ((self.box[0] + self.box[2] / 2 - b0[0] - b0[2] / 2) / dt,
+                (self.box[1] + self.box[3] / 2 - b0[1] - b0[3] / 2) / dt)
+
+
+class PlateMemory:
+    """Where the plates seen lately may be now, from the pipeline's detections (render_view's regions).
+
+        memory.observe(detections)                  # once per analysed frame (more calls are ignored)
+        memory.regions(frame.ts, detections, (640, 480))    # boxes to mask in the frame taken at ts
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ts: float | None = None
+        self._seen: list[_Seen] = []
+
+    def observe(self, detections: Detections) -> None:
+        """Take a new analysis in: a plate box that moved was found again (now); one that did not is kept."""
+        with self._lock:
+            if detections.ts == self._ts:
+                return
+            self._ts = ts = detections.ts
+            for box in detections.plates:
+                same = next((s for s in self._seen if s.box == box), None)
+                if same is not None:
+                    same.reported = ts
+                    continue
+                near = min(self._seen, key=lambda s: _distance(_moved(s, ts), box), default=None)
+                if near is not None and _distance(_moved(near, ts), box) <= 3 * max(near.box[2], 40):
+                    near.before, near.box, near.ts, near.reported = (near.ts, near.box), box, ts, ts
+                else:
+                    self._seen.append(_Seen(box, ts, None, ts))
+            self._seen = [s for s in self._seen if ts - s.reported <= PLATE_HOLD_S]
+
+    def regions(self, now: float, detections: Detections, size: tuple[int, int]) -> list[Box]:
+        """What to mask in a frame taken at *now* (width, height *size*): each plate where it is predicted,
+        widened by the time since it was found, and the moving shapes around it, carried on to *now*."""
+        with self._lock:
+            seen = [s for s in self._seen if now - s.reported <= PLATE_HOLD_S]
+        out = []
+        for s in seen:
+            vx, vy = s.velocity()
+            speed = math.hypot(vx, vy)
+            if speed > MAX_SPEED * size[0]:
+                vx, vy = vx * MAX_SPEED * size[0] / speed, vy * MAX_SPEED * size[0] / speed
+            dt = min(max(0.0, now - s.ts), PREDICT_S)
+            x, y, w, h = s.box
+            px, py = x + vx * dt, y + vy * dt
+            grow = 0.25 * w + (SPREAD * w + SPEED_ERROR * math.hypot(vx, vy)) * dt
+            region = _clip((int(px - grow), int(py - grow / 2), int(w + 2 * grow), int(h + grow)), size)
+            if region[2] > 0 and region[3] > 0:
+                out.append(region)
+            # The moving vehicle around it when the picture was analysed, moved on to now.
+            lag = max(0.0, now - detections.ts)
+            then = _clip((int(x + vx * (detections.ts - s.ts)), int(y + vy * (detections.ts - s.ts)), w, h), size)
+            for m in detections.motion:
+                if overlaps(m, then):
+                    body = union([m, (int(m[0] + vx * lag), int(m[1] + vy * lag), m[2], m[3])])
+                    out.append(_clip(body, size))
+        return [r for r in out if r[2] > 0 and r[3] > 0]
+
+
+def _moved(s: _Seen, ts: float) -> Box:
+    vx, vy = s.velocity()
+    dt = min(max(0.0, ts - s.ts), PREDICT_S)
+    return int(s.box[0] + vx * dt), int(s.box[1] + vy * dt), s.box[2], s.box[3]
+
+
+def _distance(a: Box, b: Box) -> float:
+    return math.hypot(a[0] + a[2] / 2 - b[0] - b[2] / 2, a[1] + a[3] / 2 - b[1] - b[3] / 2)
+
+
+def _clip(box: Box, size: tuple[int, int]) -> Box:
+    x0, y0 = max(0, box[0]), max(0, box[1])
+    x1, y1 = min(size[0], box[0] + box[2]), min(size[1], box[1] + box[3])
+    return x0, y0, max(0, x1 - x0), max(0, y1 - y0)
 
 
 def _label(image: np.ndarray, text: str, x: int, y: int, colour: tuple[int, int, int]) -> None:
@@ -45,8 +159,9 @@ def _label(image: np.ndarray, text: str, x: int, y: int, colour: tuple[int, int,
 
 
 def render_view(image: np.ndarray, detections: Detections, *, blur: bool, blocks: int = 8,
-                quality: int = 70) -> bytes:
-    """One JPEG of the frame with what the kit inferred drawn on it."""
+                quality: int = 70, plates: list[Box] | None = None) -> bytes:
+    """One JPEG of the frame with what the kit inferred drawn on it; *plates*: where plates may be now
+    (PlateMemory.regions), masked and boxed on a blurred view instead of where they were last found."""
     view = image.copy()
     if blur:
         blur_faces(view, detections.faces, blocks)
@@ -70,14 +185,42 @@ def render_view(image: np.ndarray, detections: Detections, *, blur: bool, blocks
             _label(view, "looking" + (", smiling" if person.smiling else ""), x, y + h + 16, LOOKING_COLOUR)
     for x, y, w, h in detections.faces:
         cv2.rectangle(view, (x, y), (x + w, y + h), FACE_COLOUR, 2)
+    boxes = list(detections.plates)
     if blur:
-        blur_faces(view, detections.plates, blocks)
-    for x, y, w, h in detections.plates:
+        boxes = plates if plates is not None else boxes
+        blur_faces(view, boxes, blocks, PLATE_BLOCK)
+    for x, y, w, h in boxes:
         cv2.rectangle(view, (x, y), (x + w, y + h), PLATE_COLOUR, 2)
         _label(view, "plate", x, y - 4, PLATE_COLOUR)
-    for (x, y, _, h), text in detections.plate_texts:
+    for box, text in detections.plate_texts:
+        x, y, _, h = min(boxes, key=lambda b: _distance(b, box)) if blur and boxes else box
         _label(view, mask_plate(text) if blur else text, x, y + h + 16, PLATE_COLOUR)
     ok, jpeg = cv2.imencode(".jpg", view, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise RuntimeError("JPEG encoding failed")
     return jpeg.tobytes()
+
+
+class _CoarseRoom:
+    """A people detector's layers as a blurred view's heatmap draws them: the heat as it is, over the learnt
+    room pixelated to *cells* squares across (the room's shape; a face there is a few squares)."""
+
+    def __init__(self, people: Any, cells: int) -> None:
+        self._people, self._cells = people, cells
+        self.heat = people.heat
+
+    def background(self) -> np.ndarray | None:
+        room = self._people.background()
+        if room is None:
+            return None
+        height, width = room.shape[:2]
+        tiny = cv2.resize(room, (self._cells, max(1, round(self._cells * height / width))),
+                          interpolation=cv2.INTER_AREA)
+        return cv2.resize(tiny, (width, height), interpolation=cv2.INTER_NEAREST)
+
+
+def public_heatmap(people: Any, size: tuple[int, int] = (320, 240), cells: int = ROOM_CELLS) -> bytes:
+    """Where people have been, as phones see it: the heat over a coarse room (see _CoarseRoom)."""
+    from device.vision.pipeline import heatmap_jpeg
+
+    return heatmap_jpeg(_CoarseRoom(people, cells), size)

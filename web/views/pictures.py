@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, current_app
 
 from device.errors import DeviceUnavailable
 from web import charts
+from web.clients import is_local
 from web.i18n import current
 
 bp = Blueprint("pictures", __name__)
@@ -22,10 +23,11 @@ MAKERS: dict[str, Callable] = {"timeline": lambda store, tr: charts.timeline(sto
 
 @bp.get("/heatmap.jpg")
 def heatmap():
-    """Where people have stood and walked, over the camera's learnt picture of the empty room."""
-    watching = current_app.extensions["kit"].watching
+    """Where people have stood and walked, over the camera's learnt picture of the empty room: made coarse
+    for viewers who see faces blurred (someone who stood still is part of that picture)."""
+    kit = current_app.extensions["kit"]
     try:
-        jpeg = watching.heatmap_jpeg()
+        jpeg = kit.privacy.heatmap("kiosk" if is_local() else "public", kit.watching)
     except DeviceUnavailable as exc:
         abort(404, str(exc))
     return Response(jpeg, mimetype="image/jpeg", headers={"Cache-Control": "no-store"})
