@@ -73,6 +73,14 @@ def test_a_phone_checks_the_guess_against_the_persons_picture_forgets_and_stays_
         reveals = [r for r in watch.requests if r.endswith("/you/reveal")]
         pages = [r for r in watch.requests if r.endswith("/you")]
         assert len(reveals) == 1 and len(pages) == 1, "the page is rendered once; its report updates its parts"
+        assert picture.evaluate("img => getComputedStyle(img).objectPosition") == "50% 0px", "the head shows"
+        assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d:\d\d",
+                            page.locator("#f-local_time").inner_text()), "the phone's time as the kit writes times"
+        guess.get_by_role("button", name="Yes, that is me").click()
+        expect(page.locator("#you-guess")).to_contain_text("You said this is right.")
+        page.wait_for_timeout(300)              # time for a script that would report
+        assert kit.store.visitor(page.locator("#you-who code").inner_text())["visits"] == 1, "an answer is no visit"
+        assert len([r for r in watch.requests if r.endswith("/you/reveal")]) == 1
 
         page.locator("button.danger").click()
         expect(page.locator("#erased-title")).to_contain_text("items about you were erased")
@@ -88,4 +96,23 @@ def test_a_phone_checks_the_guess_against_the_persons_picture_forgets_and_stays_
         page.locator("#carry-on").click()                   # the visitor chooses to be recorded again
         expect(page.locator("#you-who code")).to_have_text(re.compile(r"visitor:[0-9a-f]{32}"))
         assert visitors(kit) == 1
+        assert watch.errors == [] and watch.offsite() == []
+
+
+def test_the_guessed_persons_picture_shows_once_the_kit_has_kept_it(live_app, browser, kit, monkeypatch):
+    """The first view has no picture of the guessed person; the camera keeps one a little later: the page shows it."""
+    import time
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    monkeypatch.setattr(kit.visitors, "_in_view", lambda: [SimpleNamespace(id=987654, first_seen=time.time(),
+                                                                           looking=True)])
+    with watched_page(browser, **PHONE, locale="en-GB") as (page, watch):
+        page.goto(live_app[1] + "/you")
+        expect(page.locator("#you-guess .no-picture")).to_be_visible()
+        kit.snapshots.save("track:987654", np.full((120, 80, 3), 128, np.uint8), (20, 10, 40, 40), time.time())
+        assert kit.store.flush(5)
+        expect(page.locator("#you-guess figure img")).to_have_attribute(
+            "src", re.compile(r"^/snapshots/\d+\.jpg$"), timeout=8000)
         assert watch.errors == [] and watch.offsite() == []

@@ -85,7 +85,9 @@ window.watchCamera = function (img) {
     place = answer.place;
     const say = () => {
       const s = Math.max(1, Math.round((turnAt - Date.now()) / 1000));
-      placeholder(ticket
+      placeholder(answer.reason === "address"    // not the kit's limit: this network address has all its places
+        ? t("Too many screens from this network address are watching already; close one of them. Trying again in {s} s.", { s: s })
+        : ticket
         ? t("So many phones are watching that the kit cannot show its camera to one more; you are number {n} in line, your turn in about {s} s.", { n: place, s: s })
         : t("So many phones are watching that the kit cannot show its camera to one more; trying again in {s} s.", { s: s }));
     };
@@ -173,7 +175,8 @@ window.watchCamera = function (img) {
         wait = 1000 * (Number(response.headers.get("Retry-After")) || 3);
         if (response.status === 503) {
           answer = { ticket: response.headers.get("Queue-Ticket"), place: Number(response.headers.get("Queue-Place")) || 0,
-                     wait: Number(response.headers.get("Queue-Wait")) || 0 };
+                     wait: Number(response.headers.get("Queue-Wait")) || 0,
+                     reason: response.headers.get("Refusal-Reason") || "full" };
         }
         throw new Error("HTTP " + response.status);
       }

@@ -12,7 +12,7 @@
     touch_points: String(navigator.maxTouchPoints || 0),
     cpu_cores: navigator.hardwareConcurrency ? String(navigator.hardwareConcurrency) : "",
     memory_gb: navigator.deviceMemory ? String(navigator.deviceMemory) : "",
-    local_time: new Date().toLocaleString(lang, { dateStyle: "medium", timeStyle: "medium" }),
+    local_time: kitTime(new Date(), lang),
   };
   const shown = {
     memory_gb: (gb) => t("about {n} GB", { n: gb }),
@@ -33,9 +33,11 @@
     const cell = document.getElementById("f-" + key);
     if (cell) cell.textContent = shown[key] ? shown[key](value) : value;
   }
-  // After "forget me" the page stores nothing until the visitor presses "Start a new record".
+  // After "forget me" the page stores nothing until the visitor presses "Start a new record"; after an answer
+  // (the same visit) it reports nothing again.
   if (holder.dataset.report !== "yes") {
     followErasure(document.getElementById("everywhere"));
+    awaitPicture();
     return;
   }
   try {
@@ -52,7 +54,40 @@
       now.replaceChildren(next.content);
     }
   } catch (e) { /* the page was left meanwhile */ }
+  awaitPicture();
 })();
+
+// A time as the kit writes one in the page's language (web/i18n.py DATETIME): 30 Nov 2026, 15:19:36 /
+// 30. nov 2026. 15:19:36; the phone's own clock, so its time zone shows.
+function kitTime(date, lang) {
+  const parts = {};
+  for (const p of new Intl.DateTimeFormat(lang, { day: "numeric", month: "short", year: "numeric", hour: "2-digit",
+    minute: "2-digit", second: "2-digit", hourCycle: "h23" }).formatToParts(date)) parts[p.type] = p.value;
+  const month = parts.month.replace(/\.$/, "");
+  const clock = parts.hour + ":" + parts.minute + ":" + parts.second;
+  return lang.startsWith("sr") ? parts.day + ". " + month + " " + parts.year + ". " + clock
+    : parts.day + " " + month + " " + parts.year + ", " + clock;
+}
+
+// The guessed person has no picture yet (the camera keeps one a little after it first sees a face): ask again
+// every few seconds, for two minutes at most, and show the guess's part once the picture is there.
+async function awaitPicture() {
+  for (let tries = 0; tries < 40; tries++) {
+    const part = document.getElementById("you-guess");
+    if (!part || !part.querySelector(".no-picture")) return;
+    await new Promise((done) => setTimeout(done, 3000));
+    try {
+      const reply = await fetch("/you/guess", { credentials: "same-origin", cache: "no-store" });
+      if (!reply.ok) return;
+      const answer = await reply.json();
+      if (!answer.picture || part.contains(document.activeElement)) continue;
+      const next = document.createElement("template");
+      next.innerHTML = answer.parts["you-guess"];
+      part.replaceChildren(next.content);
+      return;
+    } catch (e) { return; }
+  }
+}
 
 // "Forget me" on a kit of an exhibition: the other kits acknowledge as they erase; show how many have.
 async function followErasure(line) {

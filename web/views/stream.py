@@ -23,9 +23,11 @@ bp = Blueprint("stream", __name__)
 
 
 def _busy(what: str, slots: ViewerSlots, answer: Answer) -> Response:
-    """The polite 503: why, when to come back (Retry-After), and for a phone in the line its ticket, its place and
-    the estimated wait (Queue-Ticket, Queue-Place, Queue-Wait), which the page shows as a countdown."""
-    headers = {"Retry-After": str(answer.retry_after), "Cache-Control": "no-store"}
+    """The polite 503: why (Refusal-Reason: full or address, so that the page tells the true one), when to come back
+    (Retry-After), and for a phone in the line its ticket, its place and the estimated wait (Queue-Ticket,
+    Queue-Place, Queue-Wait), which the page shows as a countdown."""
+    headers = {"Retry-After": str(answer.retry_after), "Cache-Control": "no-store",
+               "Refusal-Reason": answer.reason or "full"}    # "address": this address has all its places
     if answer.reason == "address":
         text = (f"This address already has {slots.per_address} {what}s open, the most one phone may have. "
                 "Please close one, or try again in a minute.\n")

@@ -128,8 +128,26 @@ def _not_kept(response):
 
 @bp.get("/you")
 def you():
+    """The page; after the visitor's answer (one redirect) its script does not report again: an answer is no visit."""
     kit = current_app.extensions["kit"]
-    return render_template("you.html", view=_view(kit, visitor_subject()))
+    view = _view(kit, visitor_subject())
+    if session.pop("answered", None):
+        view["report"] = False
+    return render_template("you.html", view=view)
+
+
+@bp.get("/you/guess")
+def guess():
+    """The guess's part of the page, read only: the page asks again while the guessed person has no picture
+    yet (the camera keeps one a little after it first sees a face). picture: {"id", "src"} or null."""
+    kit = current_app.extensions["kit"]
+    subject = visitor_subject()
+    row = kit.visitors.row(subject)[0] if subject else None
+    made, answered = kit.visitors.guess_for(subject, time.time(), make=False) if row else (None, {})
+    view = {"subject": subject if row else None, "guess": made, "answered": answered,
+            "picture": _picture(kit.store, made), "forgotten": None if row else _forgotten() or None}
+    part = str(get_template_attribute("_you.html", "guess")(view))
+    return jsonify(picture=view["picture"], parts={"you-guess": part})
 
 
 @bp.post("/you/reveal")
@@ -185,6 +203,7 @@ def answer():
         abort(403, str(exc))
     except STORE_FAILURES as exc:
         raise _cannot_store(exc) from exc
+    session["answered"] = True      # the page shown next is the same visit
     return redirect(url_for("you.you") + "#guess", code=303)
 
 
