@@ -49,6 +49,11 @@ LOOK = """() => {
     join: box(document.querySelector(".kiosk-join")),
     lines: lines.length,
     cut: lines.filter((li) => !inside(box(li), feed)).map((li) => li.textContent),
+    clipped: [...document.querySelectorAll("#feed li .what")].filter((w) => w.scrollHeight > w.clientHeight + 1)
+      .map((w) => w.textContent),
+    url: [...document.querySelectorAll(".kiosk-join .url")].map((u) =>
+      [u.scrollWidth <= u.clientWidth + 0.5, u.getClientRects().length, u.getBoundingClientRect().height,
+       parseFloat(getComputedStyle(u).lineHeight)]),
     scrolled: [window.scrollX, window.scrollY, root.scrollLeft, root.scrollTop, body.scrollLeft, body.scrollTop],
     size: [Math.max(root.scrollWidth, body.scrollWidth), Math.max(root.scrollHeight, body.scrollHeight)],
     shifts: window.__shifts,
@@ -91,6 +96,10 @@ def test_the_kiosk_fills_a_1920x1080_screen_and_shows_its_codes(live_url, browse
         assert eventually(page, lambda: int(page.locator("#camera").get_attribute("data-frames") or 0) >= 2)
         expect(page.locator("#feed li").first).to_be_visible()
         expect(page.locator("#feed a")).to_have_count(0)       # a screen nobody clicks: no links in the feed
+        assert eventually(page, lambda: page.locator("#feed li").count() >= 3)
+        look = page.evaluate(LOOK)
+        assert look["clipped"] == [] and look["cut"] == [], "each sentence whole, on two lines at most"
+        assert all(fits and height < 1.5 * line for fits, _, height, line in look["url"]), ("one line", look["url"])
         titles = page.evaluate("() => Object.values(JSON.parse(document.getElementById('kinds-data').textContent))"
                                ".map((kind) => kind.title)")
         said = page.locator("#feed li .what").all_text_contents()
@@ -118,6 +127,8 @@ def test_the_kiosks_codes_scan_to_the_wifi_network_and_to_you_on_a_projector(liv
         assert YOU.fullmatch(you), you
         expect(page.locator(".kiosk-join")).to_contain_text(SSID)
         expect(page.locator(".kiosk-join .url")).to_have_text(you)
+        url = page.evaluate(LOOK)["url"]
+        assert all(fits and height < 1.5 * line for fits, _, height, line in url), ("the address whole, one line", url)
         save(page, "kiosk-1280-sr")
         assert watch.errors == [] and watch.offsite() == []
 
@@ -133,17 +144,34 @@ def test_the_kiosk_follows_the_kits_view_and_class_mode_shows_the_summary(live_u
         expect(page.locator("#panel-live")).to_be_hidden()
         expect(page.locator("#s-wiped")).to_be_hidden()
         assert eventually(page, lambda: int(page.locator("#s-stored").inner_text()) > 0)
-        kit.forgetting.everything()
+        expect(page.locator("#erased")).to_have_text("")
+        labels = page.locator("#panel-summary dt").all_inner_texts()
+        assert not [label for label in labels if "today" in label.lower()], labels
+        wiped_at = kit.forgetting.everything()["at"]
         expect(page.locator("#s-wiped")).to_contain_text("Everything stored was erased at")
+        hm = time.strftime("%H:%M", time.localtime(wiped_at))
+        assert eventually(page, lambda: page.locator("time.since").all_inner_texts() == [hm] * 3, 5), \
+            "the figures read again at once, counted since the wipe"
+        assert eventually(page, lambda: page.locator("#s-stored").inner_text() == str(
+            page.request.get(live_url + "/kiosk/summary.json").json()["stored"]), 5)
         save(page, "kiosk-1280-summary")
+        kit.screen.show("summary", for_s=1)      # Next class's (for CLASS_SUMMARY_S): then live by itself
+        expect(page.locator("#panel-live")).to_be_visible(timeout=5000)
+        expect(page.locator(".kiosk-camera")).to_be_visible()
+        expect(page.locator("#erased")).to_contain_text("Everything stored was erased at")     # on the live view too
+        save(page, "kiosk-1280-live-after-wipe")
+        assert page.locator(".kiosk-join").bounding_box() == join, "the join row never moves"
+        kit.screen.show("summary")
+        expect(page.locator("#panel-summary")).to_be_visible()
         kit.screen.toggle()                # the button's short press: summary -> live
         expect(page.locator("#panel-live")).to_be_visible()
-        expect(page.locator(".kiosk-camera")).to_be_visible()
         assert page.locator(".kiosk-join").bounding_box() == join, "the join row never moves"
         page.goto(live_url + "/kiosk?view=data")
         kit.screen.show("summary")
         assert eventually(page, lambda: page.evaluate("document.body.dataset.kitView") == "summary")   # heard it
         expect(page.locator("#panel-data")).to_be_visible()     # ?view= holds its view whatever the kit's
+        expect(page.locator("#panel-data")).to_contain_text("the staff can erase everything")
+        assert page.locator("#c-stored").inner_text().endswith(" stored")
         assert watch.errors == [] and watch.offsite() == []
 
 
@@ -204,6 +232,8 @@ def test_two_minutes_of_the_kiosk_on_four_screens_at_once(live_url, browser):
                 assert look["size"][0] <= viewport["width"] and look["size"][1] <= viewport["height"], (name, look)
                 assert look["shifts"] < 0.1, (name, "layout shift", look["shifts"])
                 assert look["cut"] == [], (name, "a feed line cut", look["cut"])
+                assert look["clipped"] == [], (name, "a sentence cut short", look["clipped"])
+                assert all(u[0] and u[2] < 1.5 * u[3] for u in look["url"]), (name, "the address broken", look["url"])
                 gaps = [b - a for a, b in pairwise(look["added"])]
                 assert all(gap >= 1000 for gap in gaps), (name, "more than one new line a second", min(gaps))
                 wifi, you = read_codes(page, look["codes"])
