@@ -25,7 +25,11 @@ from web.clients import network_of
 
 logger = logging.getLogger(__name__)
 
+# An admin session ends after 15 idle minutes (a phone left logged in on a desk); each admin action extends it, up
+# to 2 hours after logging in: a lesson (45 min) or a double one with its break (~100 min) without logging in again,
+# yet a session whose cookie was copied cannot be kept alive for ever.
 ADMIN_SESSION_S = 15 * 60
+ADMIN_MOST_S = 2 * 3600
 MAX_SESSIONS = 32                # admins logged in at once; the oldest session gives way to a new one
 
 # PIN guesses. One address: 5 wrong PINs, then a wait of 60 s that doubles with each further wrong PIN, up to an
@@ -73,10 +77,17 @@ def _sessions() -> AdminSessions:
     return current_app.extensions["admin_sessions"]
 
 
-def admin_until() -> float | None:
-    """When this browser's admin session ends (time.time()), or None: not logged in."""
+def admin_until(*, extend: bool = False) -> float | None:
+    """When this browser's admin session ends (time.time()), or None: not logged in; *extend*: an admin action,
+    which extends it (by ADMIN_SESSION_S from now, up to ADMIN_MOST_S after logging in)."""
     sid = session.get("admin")
-    return _sessions().until(sid) if isinstance(sid, str) else None
+    return _sessions().until(sid, extend=extend) if isinstance(sid, str) else None
+
+
+def admin_latest() -> float | None:
+    """The latest this browser's admin session can last however it is used (time.time()), or None."""
+    sid = session.get("admin")
+    return _sessions().latest(sid) if isinstance(sid, str) else None
 
 
 def is_admin() -> bool:
@@ -84,7 +95,8 @@ def is_admin() -> bool:
 
 
 def require_admin() -> None:
-    if not is_admin():
+    """403 unless logged in as the admin; an admin action extends the session."""
+    if admin_until(extend=True) is None:
         abort(403, "this needs the admin PIN: log in on the admin page first")
 
 
@@ -110,16 +122,18 @@ class AdminSessions:
         sessions = AdminSessions(kit.admin)
         sid = sessions.open()        # after the right PIN: the id goes in Flask's session
         sessions.until(sid)          # 1764187200.5 (time.time()), or None: logged out, expired, or a new PIN
+        sessions.until(sid, extend=True)    # an admin action: idle time starts again (up to most_s after open())
         sessions.close(sid)          # logout
     """
 
-    def __init__(self, admin: Any, *, lifetime_s: float = ADMIN_SESSION_S,
+    def __init__(self, admin: Any, *, lifetime_s: float = ADMIN_SESSION_S, most_s: float = ADMIN_MOST_S,
                  clock: Callable[[], float] | None = None) -> None:
         self.admin = admin
-        self.lifetime_s = lifetime_s
+        self.lifetime_s, self.most_s = lifetime_s, most_s
         self.clock = clock or _monotonic
         self._lock = threading.Lock()
         self._expiry: dict[str, float] = {}         # sha256(id) -> clock() deadline; ids themselves are not kept
+        self._most: dict[str, float] = {}           # sha256(id) -> clock() the deadline can never pass
         self._generation = admin.generation()
 
     def _current(self) -> None:
@@ -129,6 +143,7 @@ class AdminSessions:
             if self._expiry:
                 logger.warning("admin: the PIN changed: %d admin session(s) ended", len(self._expiry))
             self._expiry.clear()
+            self._most.clear()
             self._generation = generation
 
     def open(self) -> str:
@@ -139,23 +154,38 @@ class AdminSessions:
             self._expiry = {key: end for key, end in self._expiry.items() if end > now}
             while len(self._expiry) >= MAX_SESSIONS:
                 del self._expiry[min(self._expiry, key=self._expiry.__getitem__)]
-            self._expiry[_digest(sid)] = now + self.lifetime_s
+            self._most = {key: self._most[key] for key in self._expiry}
+            key = _digest(sid)
+            self._most[key] = now + self.most_s
+            self._expiry[key] = min(now + self.lifetime_s, self._most[key])
         return sid
 
-    def until(self, sid: str) -> float | None:
+    def until(self, sid: str, *, extend: bool = False) -> float | None:
         key = _digest(sid)
         with self._lock:
             self._current()
+            now = self.clock()
             end = self._expiry.get(key)
-            left = end - self.clock() if end is not None else 0.0
-            if left <= 0:
+            if end is None or end <= now:
                 self._expiry.pop(key, None)
+                self._most.pop(key, None)
                 return None
-        return time.time() + left
+            if extend:
+                end = self._expiry[key] = min(now + self.lifetime_s, self._most.get(key, end))
+        return time.time() + end - now
+
+    def latest(self, sid: str) -> float | None:
+        """The latest the session can end, however it is used; None when it has ended."""
+        if self.until(sid) is None:
+            return None
+        with self._lock:
+            most = self._most.get(_digest(sid))
+            return time.time() + most - self.clock() if most is not None else None
 
     def close(self, sid: str) -> None:
         with self._lock:
             self._expiry.pop(_digest(sid), None)
+            self._most.pop(_digest(sid), None)
 
     def __len__(self) -> int:
         with self._lock:
@@ -271,6 +301,15 @@ class PinGuard:
         if own <= 0 and kit <= 0:
             return 0.0, ""
         return (own, "address") if own >= kit else (kit, "kit")
+
+    def left(self, address: str) -> int:
+        """How many more PINs *address* may try before it must wait (fewer when the whole kit's allowance is)."""
+        key = network_of(address)
+        with self._lock:
+            now = self.clock()
+            self._refill(now)
+            state = self._state(key, now)
+            return max(0, min(MAX_FAILURES - (state.failures + state.checking if state else 0), int(self._tokens)))
 
     def reserve(self, address: str) -> Ticket:
         """Take the right to check one PIN from *address*, or raise TooManyGuesses; atomic."""

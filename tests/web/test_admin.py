@@ -128,7 +128,8 @@ def test_an_admin_can_forget_everything_change_privacy_and_export(client, kit, p
     assert kit.store.flush(5)
     login(client, pin, PHONE)
     page = client.get("/admin").get_data(as_text=True)
-    assert "Forget everything" in page and "Logged in for 15 minutes" in page
+    assert "Forget everything" in page and page.count("Logged in") == 1, "said once"
+    assert re.search(r"Logged in until \d\d:\d\d; each action extends it, up to \d\d:\d\d at the latest\.", page)
     token = csrf(client, "/admin")
     export = client.get("/admin/export.jsonl")
     assert export.status_code == 200 and b'"kind":"face"' in export.data
@@ -188,11 +189,50 @@ def test_a_new_pin_made_by_this_process_ends_the_sessions_too(client, kit, pin):
 
 
 def test_the_admin_session_expires(client, pin, clock):
+    """After 15 minutes without an admin action (is_admin() is one), the session has ended."""
     login(client, pin)
     clock.now += 14 * 60
     assert is_admin(client)
-    clock.now += 60 + 1
+    clock.now += 15 * 60 + 1
     assert not is_admin(client)
+
+
+def test_each_admin_action_extends_the_session_up_to_two_hours_after_logging_in(client, pin, clock):
+    """A 45-minute lesson (or a double one) with an action now and then stays logged in; 15 idle minutes, or two
+    hours however busy, end it; logging out ends it at once."""
+    from web.security import ADMIN_MOST_S, ADMIN_SESSION_S
+
+    login(client, pin, PHONE)
+    start = clock.now
+    while clock.now - start < ADMIN_MOST_S - ADMIN_SESSION_S:
+        clock.now += ADMIN_SESSION_S - 60
+        assert is_admin(client), f"an action {clock.now - start:.0f} s after logging in extends it"
+    clock.now = start + ADMIN_MOST_S - 1
+    assert is_admin(client)
+    clock.now = start + ADMIN_MOST_S + 1
+    assert not is_admin(client), "never past the absolute limit"
+    login(client, pin, PHONE)
+    clock.now += ADMIN_SESSION_S - 60
+    page = client.get("/admin", environ_base=PHONE).get_data(as_text=True)     # seeing the page: an action too
+    until = re.search(r"Logged in until (\d\d:\d\d)", page).group(1)
+    assert until == time.strftime("%H:%M", time.localtime(clock.time() + ADMIN_SESSION_S))
+    client.post("/admin/logout", data={"csrf": csrf(client, "/admin")}, environ_base=PHONE)
+    assert not is_admin(client)
+
+
+def test_a_wrong_pin_says_how_many_tries_are_left_and_a_refused_export_offers_to_log_in(client, pin):
+    for left in (4, 3):
+        page = login(client, wrong(pin), PHONE, lang="sr")
+        assert page.status_code == 303
+        text = client.get("/admin", environ_base=PHONE).get_data(as_text=True)
+        assert f"Taj PIN nije ispravan. Još {left} pokušaja pre čekanja." in text
+    english = login(client, wrong(pin), PHONE)
+    assert english.status_code == 303
+    assert "That PIN is not right. 2 more tries before a wait." in client.get("/admin", environ_base=PHONE).get_data(
+        as_text=True)
+    refused = client.get("/admin/export.csv", environ_base=PHONE)
+    assert refused.status_code == 403 and 'href="/admin"' in refused.get_data(as_text=True)
+    assert 'href="/admin"' not in client.get("/api/observations?kind=nope").get_data(as_text=True)
 
 
 # ---- guessing the PIN (issue 13)

@@ -12,20 +12,24 @@ translated when shown: each is marked N_() where it is written, so the catalog's
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
+from babel.dates import format_datetime
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, session, url_for
 
 from device.notice.kinds import N_
 from device.services.screen import VIEWS
 from device.store.export import lines
 from web.clients import is_local
+from web.i18n import current
 from web.security import (
     FIRST_WAIT_S,
     KIT_BURST,
     MAX_FAILURES,
     MAX_WAIT_S,
     TooManyGuesses,
+    admin_latest,
     admin_until,
     become_admin,
     end_admin,
@@ -57,11 +61,13 @@ def _page(*, status: int = 200, message: str | None = None, wait: tuple[float, s
     if wait is None:
         wait = (0.0, "") if is_local() else current_app.extensions["pin_guard"].wait(request.remote_addr or "")
     wait_s, wait_reason = wait
-    until = admin_until()
+    until = admin_until(extend=True)        # the admin page seen: an action, it extends the session
     shown = message if message is not None else session.pop("message", None)
+    tries_left = session.pop("tries_left", None)
     if isinstance(shown, str):
         shown = [shown, {}]
-    html = render_template("admin.html", admin=until is not None, admin_until=until,
+    html = render_template("admin.html", admin=until is not None, admin_until=_clock(until),
+                           admin_latest=_clock(admin_latest()), tries_left=tries_left if wait_s <= 0 else None,
                            settings=kit.privacy.settings, last_forget=kit.forgetting.last,
                            wait_s=wait_s, wait_reason=wait_reason, wait_until=time.time() + wait_s, limits=LIMITS,
                            confirm=confirm, renumbers=kit.forgetting.numbers,
@@ -71,6 +77,13 @@ def _page(*, status: int = 200, message: str | None = None, wait: tuple[float, s
         response.headers["Retry-After"] = retry_after(wait_s)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _clock(at: float | None) -> str | None:
+    """A time of today for the page, as its language writes it: 15:52."""
+    if at is None:
+        return None
+    return format_datetime(datetime.fromtimestamp(at).astimezone(), "HH:mm", locale=current().locale)
 
 
 @bp.get("")
@@ -100,10 +113,11 @@ def login():
         if ticket is not None:
             guard.settle(ticket, right)
     if right:
-        become_admin()
-        _tell(N_("Logged in for 15 minutes."))
+        become_admin()      # the page says until when, once
     else:
         _tell(N_("That PIN is not right."))
+        if ticket is not None:      # a phone: how many more it may try before it must wait (the device: any)
+            session["tries_left"] = guard.left(request.remote_addr or "")
     return redirect(url_for("admin.page"), code=303)
 
 
