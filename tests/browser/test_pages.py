@@ -104,9 +104,13 @@ def test_at_a_phones_width_nothing_scrolls_sideways_and_the_live_page_is_in_the_
     # A phone refused because its address has all its places is told that, not that the kit is full.
     page.route("**/stream.mjpg*", lambda route: route.fulfill(
         status=503, body="busy", headers={"Retry-After": "30", "Refusal-Reason": "address"}))
+    page.route("**/events*", lambda route: route.fulfill(
+        status=503, body="busy", headers={"Retry-After": "30", "Refusal-Reason": "address"}))
     page.goto(live_url + "/?lang=en")
     camera = page.locator("#camera")
     assert eventually(page, lambda: "from this network address" in (camera.get_attribute("aria-label") or "")), \
         camera.get_attribute("aria-label")
     assert "So many phones" not in camera.get_attribute("aria-label")
+    feed = page.locator("#feed-state")            # the live feed too (an EventSource cannot read why: it asks)
+    assert eventually(page, lambda: "from this network address" in feed.text_content()), feed.text_content()
     assert [e for e in watch.errors if "503" not in e] == []

@@ -187,8 +187,23 @@
     source.addEventListener("status", (e) => showStatus(JSON.parse(e.data)));
     source.addEventListener("spectrum", (e) => drawSpectrum(JSON.parse(e.data)));
     source.addEventListener("error", () => {
+      if (source.readyState !== EventSource.CLOSED) {       // the stream dropped: the browser reconnects by itself
+        setText("feed-state", t("The live feed dropped; reconnecting…"));
+        return;
+      }
+      // Refused (a 503 closes an EventSource, which cannot read why): ask once more, read only the answer's
+      // headers (a stream given this time is let go at once), say the true reason, then try again.
       setText("feed-state", t("The live feed dropped; reconnecting…"));
-      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 5000);  // e.g. too many viewers
+      const asking = new AbortController();
+      fetch("/events", { cache: "no-store", signal: asking.signal }).then((response) => {
+        asking.abort();
+        const reason = response.ok ? null : response.headers.get("Refusal-Reason");
+        if (reason === "address") {
+          setText("feed-state", t("Too many screens from this network address are watching already; close one of them."));
+        } else if (reason === "full") {
+          setText("feed-state", t("So many phones are watching that the live feed cannot take one more; trying again shortly."));
+        }
+      }).catch(() => {}).finally(() => setTimeout(connect, 5000));
     });
   }
   // The live events once the page is shown (as the camera: camera.js), so that they do not hold up its first paint.
