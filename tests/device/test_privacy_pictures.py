@@ -128,3 +128,31 @@ def test_a_plate_found_once_stays_covered_while_the_car_drives_on(config, motion
     assert checked >= 30
     assert worst < 0.3, "a phone's frame showed the plate's letters"
     assert detail(kiosk, text) > 0.6 * detail(image, text), "the kiosk's clear view shows it"
+
+
+def test_the_real_pipeline_s_plates_are_covered_on_phones_from_their_first_detection(config):
+    """The simulated camera's car, analysed by the pipeline (OpenCV's own detectors) every third frame, every
+    frame rendered: once its plate has been found, no public frame shows its letters."""
+    from device.vision.pipeline import VisionAnalyzer
+
+    analyzer = VisionAnalyzer(config.vision, publish=lambda obs: None, models=False)
+    privacy = Privacy(config, detections=lambda: analyzer.latest)
+    privacy.update(blur_public=True)
+    scene, passing = Scene(seed=1), car(1, 0)
+    found, checked, worst = None, 0, 0.0
+    for index, t in enumerate(np.arange(passing.enter - 3.0, passing.enter + passing.CROSS_S, 1 / 15)):
+        image = scene.render(t)
+        if index % 3 == 0:
+            analyzer.process(Frame(index, float(t), image))
+            if found is None and analyzer.latest.plates:
+                found = t
+        public = privacy.render(Frame(index, float(t), image), "public")
+        px, py, pw, ph = passing.plate_box(t)
+        text = (max(0, px + 12), py + 5, min(640, px + pw - 4) - max(0, px + 12), ph - 10)
+        if found is None or text[2] < 40 or detail(image, text) < 40:
+            continue
+        shown = cv2.imdecode(np.frombuffer(public, np.uint8), cv2.IMREAD_COLOR)
+        worst = max(worst, detail(shown, text) / detail(image, text))
+        checked += 1
+    assert found is not None, "the pipeline found the plate"
+    assert checked >= 10 and worst < 0.3, f"a phone's frame showed the plate's letters ({worst:.0%} of its detail)"
