@@ -81,7 +81,7 @@
     const sensors = s.sensors || {};
     const state = (key) => sensors[key] || { state: "failed" };
     const failed = (key) => state(key).state !== "ok" ? (state(key).state === "off" ? t("off") : t("not working")) : null;
-    setText("c-light", failed("light") || (state("light").on ? t("on") : t("off")) + " (" + state("light").level + ")" +
+    setText("c-light", failed("light") || (state("light").on ? t("on") : t("off")) + " (" + t.number(state("light").level, 2) + ")" +
       (state("light").on_since ? t(", since {time}", { time: clock(state("light").on_since) }) : ""));
     setText("c-temp", failed("temperature") || t("{c} \u00b0C, load {load}", { c: state("temperature").celsius, load: state("load").load_1m ?? "?" }));
     setText("c-led", failed("led") || (state("led").on ? t("on") : t("off")));
@@ -109,8 +109,8 @@
     else if (mic && mic.level_dbfs !== null) {
       setText("c-sound", t.number(mic.level_dbfs, 0) + " dBFS");
       setText("c-speaking", mic.speaking ? t("yes") : t("no"));
-      setText("c-pitch", mic.pitch_hz ? mic.pitch_hz + " Hz" : "–");
-      setText("c-talk", mic.this_minute.speaking_s + " s");
+      setText("c-pitch", mic.pitch_hz ? t.number(mic.pitch_hz, 0) + " Hz" : "–");
+      setText("c-talk", t.number(mic.this_minute.speaking_s, 1) + " s");
       setText("audio-kept", t("{analysed} s of sound analysed and thrown away; {kept} s kept.", { analysed: t.number(mic.seconds_analysed, 0), kept: t.number(mic.seconds_stored, 1) }) +
         " " + t("The spectrum is shown live and never stored."));
       const words = $("words-heard");
