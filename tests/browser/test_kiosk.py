@@ -98,7 +98,7 @@ def test_the_kiosk_fills_a_1920x1080_screen_and_shows_its_codes(live_url, browse
         expect(page.locator("#feed a")).to_have_count(0)       # a screen nobody clicks: no links in the feed
         assert eventually(page, lambda: page.locator("#feed li").count() >= 3)
         look = page.evaluate(LOOK)
-        assert look["clipped"] == [] and look["cut"] == [], "each sentence whole, on two lines at most"
+        assert look["clipped"] == [] and look["cut"] == [], "each sentence whole, on three lines at most"
         assert all(fits and height < 1.5 * line for fits, _, height, line in look["url"]), ("one line", look["url"])
         titles = page.evaluate("() => Object.values(JSON.parse(document.getElementById('kinds-data').textContent))"
                                ".map((kind) => kind.title)")
