@@ -61,15 +61,17 @@ def said(value: Any) -> str:
 def field(key: str, value: Any) -> dict[str, Any]:
     """One stored field for a card, readable: a time (a Unix time in a field named like one) as a local time, a
     number or a nested value as the language writes it, a text the kit wrote translated; shortened when long (then
-    *whole* holds all of it). *stored* holds the value as the database has it (JSON) when that reads otherwise."""
+    *whole* holds all of it). *stored* holds the value as the database has it (JSON) when that reads otherwise;
+    *data* says the text is the stored words (translate="no"), not the page's language."""
     if isinstance(value, bool) or value is None:
         return {"key": key, "flag": value}
     stored = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
-    if key in TIME_KEYS and isinstance(value, int | float) and EPOCH_FROM <= value < EPOCH_TO:
-        text = current().timestamp(value)
-    else:
-        text = said(value)
-    out: dict[str, Any] = {"key": key, "text": text}
+    is_time = key in TIME_KEYS and isinstance(value, int | float) and EPOCH_FROM <= value < EPOCH_TO
+    text = current().timestamp(value) if is_time else said(value)
+    # data: words as stored (keys in a list or an object, a user agent, "computer"): not the page's language
+    # (translate="no"); a time, a number and a text the kit wrote (translated here) are the page's language.
+    data = isinstance(value, dict | list | tuple) or (isinstance(value, str) and value not in KIT_TEXTS)
+    out: dict[str, Any] = {"key": key, "text": text, "data": data}
     if text != stored:
         out["stored"] = stored
     if len(text) > SHORT:
