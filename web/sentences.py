@@ -67,6 +67,7 @@ SAYS: dict[str, str | tuple[str, str]] = {
     "light_on": N_("The lights are on (level %(level)s)"),
     "light_off": N_("The lights are off (level %(level)s)"),
     "health": N_("The kit runs at %(c)s °C, load %(load)s"),
+    "load": N_("The kit's load is %(load)s (no temperature sensor)"),
     "pir_on": N_("The infrared sensor feels someone moving"),
     "pir_off": N_("The infrared sensor feels no one"),
     "distance": N_("The nearest person or object is %(m)s m away"),
@@ -184,6 +185,8 @@ def says(o: Observation, tr: Translations | None = None) -> str | None:
             return say("light_on" if v.get("on") else "light_off", level=shown(n["level"], 2))
         case "health" if n.get("temperature_c") is not None:
             return say("health", c=shown(n["temperature_c"]), load=shown(n.get("load_1m") or 0, 2))
+        case "health" if n.get("load_1m") is not None:       # a machine without a thermal zone
+            return say("load", load=shown(n["load_1m"], 2))
         case "pir" if isinstance(v.get("motion"), bool):
             return say("pir_on" if v["motion"] else "pir_off")
         case "distance" if n.get("metres") is not None:

@@ -74,3 +74,9 @@ def test_a_value_no_sensor_gives_has_no_sentence_rather_than_stopping_the_feed()
     assert in_every_language(Observation(1.0, "camera", "plate_text", None, {"text": "BG123AB"}, float("inf"))) == {}
     assert in_every_language(Observation(1.0, "microphone", "sound_level", None,
                                          {"dbfs": 1e300, "spl_db": 1e300, "peak_dbfs": 1e300})) == {}
+
+
+def test_a_health_reading_without_a_temperature_still_reads_as_a_sentence():
+    said = in_every_language(Observation(1.0, "system", "health", None, {"load_1m": 0.5}))
+    assert said == {"en": "The kit's load is 0.5 (no temperature sensor)",
+                    "sr": "Opterećenje uređaja je 0,5 (nema senzora temperature)"}
