@@ -7,6 +7,7 @@ crossings; someone who comes back is given their old ID when their appearance ma
     tracker.forget(7)                                   # from any thread: the lock guards the gallery
     tracker.continue_after(41)                          # at start: the next person is #42 (41 are stored)
     tracker.restart()                                   # forget everything: nobody followed, the next is #1
+    tracker.count_in, tracker.count_out, tracker.first_inside, tracker.since   # crossings (and who crossed none) since
 
 The vision thread updates the tracker; other threads (forgetting, the phone-to-person guess) reach it only
 through forget(), forget_all(), in_view(), continue_after() and restart(), which take the tracker's lock.
@@ -15,6 +16,7 @@ through forget(), forget_all(), in_view(), continue_after() and restart(), which
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 
 import numpy as np
@@ -55,8 +57,10 @@ class Tracker:
         self.active: list[Track] = []             # confirmed people, visible or not
         self.tentative: list[Track] = []          # shapes seen in too few frames yet
         self.gallery: deque[Track] = deque(maxlen=gallery_size)     # tracks that ended, for re-identification
-        self.count_in = 0
-        self.count_out = 0
+        self.count_in = self.count_out = 0       # line crossings since `since` (the start, or restart())
+        # people first seen on the inside (there at a wipe, say): their leaving is an out with no in; out <= in + these
+        self.first_inside = 0
+        self.since = time.time()
         self._next = 1                            # the ID the next new person is given
         self._first = 1                           # the first ID given since the start or the last restart()
         self._numbers = 0                         # Track.number: never given twice in a run, restart() or not
@@ -85,7 +89,8 @@ class Tracker:
             self.active.clear()
             self.tentative.clear()
             self.gallery.clear()
-            self.count_in = self.count_out = 0
+            self.count_in = self.count_out = self.first_inside = 0
+            self.since = time.time()
             if numbers:
                 self._next = 1
             self._first = self._next
@@ -191,10 +196,11 @@ class Tracker:
             else:
                 track.id = self._next
                 self._next += 1
+                self.first_inside += track.side > 0        # a newcomer's side is the one they were first seen on
             self.active.append(track)
             events.append(TrackEvent("start", track, {}))
         side = -1 if x < self.line_x else 1
-        if side != track.side and track.confirmed:     # a newcomer's side is the one they were first seen on
+        if side != track.side and track.confirmed:
             track.side = side
             direction = "in" if side > 0 else "out"
             if direction == "in":
@@ -202,7 +208,6 @@ class Tracker:
             else:
                 self.count_out += 1
             events.append(TrackEvent("cross", track, {"direction": direction}))
-
 
     def reidentify(self, track: Track, ts: float) -> TrackEvent | None:
         """Once a track has a face: give it an earlier ID back if someone gone matches well enough."""

@@ -277,3 +277,21 @@ def test_the_kit_numbers_people_after_those_stored_and_from_one_after_forgetting
         assert "track:57" not in subjects and "track:58" not in subjects, "erased, so #1 clashes with nobody"
     finally:
         kit.stop()
+
+
+def test_someone_inside_at_a_wipe_who_leaves_is_counted_as_first_seen_inside_so_out_never_exceeds_in_and_them():
+    tracker = Tracker(line_x=320, width=640, left_after_s=0.3)
+    walk_past(tracker, 0.0)
+    before = tracker.since
+    tracker.restart()
+    assert (tracker.count_in, tracker.count_out, tracker.first_inside) == (0, 0, 0) and tracker.since >= before
+    for step in range(12):                              # in the room (right of the line) when everything went
+        tracker.update(10.0 + step / 10, boxes(440), room((440, BLUE)))
+    for step, x in enumerate(range(440, -1, -40)):      # then leaves, across the line and out at the left
+        tracker.update(11.2 + step / 10, boxes(x), room((x, BLUE)))
+    tracker.update(14.0, [], room())
+    tracker.update(14.5, [], room())
+    assert (tracker.count_in, tracker.count_out, tracker.first_inside) == (0, 1, 1)
+    walk_past(tracker, 20.0)                            # a newcomer from outside: an "in", not first seen inside
+    assert (tracker.count_in, tracker.count_out, tracker.first_inside) == (1, 1, 1)
+    assert tracker.count_out <= tracker.count_in + tracker.first_inside
