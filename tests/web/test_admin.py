@@ -118,7 +118,8 @@ def test_changing_the_device_needs_the_pin(client, kit, pin):
 
 
 def test_a_form_without_its_csrf_token_is_refused(client, pin):
-    for path in ("/admin/login", "/admin/logout", "/admin/forget", "/admin/settings", "/admin/next-class"):
+    for path in ("/admin/login", "/admin/logout", "/admin/forget", "/admin/settings", "/admin/next-class",
+                 "/admin/kiosk-live"):
         response = client.post(path, data={"pin": pin, "confirm": "yes"})
         assert response.status_code == 400 and "reload the page" in response.get_data(as_text=True), path
 
@@ -421,6 +422,21 @@ def test_next_class_resets_the_room_in_one_tap(client, app, kit, pin):
         assert kit.screen.view == "summary" and kit.status()["kiosk_view"] == "summary"
     page = client.get("/admin").get_data(as_text=True)
     assert "Spremno za sledeći čas" in page and "Sledeći čas: obriši sve odmah" in page
+
+
+def test_one_tap_shows_the_camera_on_the_kiosk_before_the_class_summary_is_over(client, kit, pin):
+    token = csrf(client, "/admin")
+    assert client.post("/admin/kiosk-live", data={"csrf": token}).status_code == 403, "the PIN first"
+    login(client, pin, PHONE, "sr")
+    client.post("/admin/next-class", data={"csrf": csrf(client, "/admin")})
+    page = client.get("/admin").get_data(as_text=True)
+    assert 'id="kiosk-view"' in page and "Prikaži kameru na kiosku odmah" in page
+    assert client.post("/admin/kiosk-live", data={}).status_code == 400, "CSRF like the other forms"
+    assert kit.screen.view == "summary"
+    response = client.post("/admin/kiosk-live", data={"csrf": csrf(client, "/admin")})
+    assert response.status_code == 303 and kit.screen.view == "live" and kit.status()["kiosk_view"] == "live"
+    page = client.get("/admin").get_data(as_text=True)
+    assert "Kiosk sada prikazuje kameru." in page and 'id="kiosk-view"' not in page
 
 
 def test_privacy_settings_survive_a_restart_and_a_damaged_file_gives_the_defaults(client, kit, pin, config, caplog):

@@ -70,7 +70,7 @@ def _page(*, status: int = 200, message: str | None = None, wait: tuple[float, s
                            admin_latest=_clock(admin_latest()), tries_left=tries_left if wait_s <= 0 else None,
                            settings=kit.privacy.settings, last_forget=kit.forgetting.last,
                            wait_s=wait_s, wait_reason=wait_reason, wait_until=time.time() + wait_s, limits=LIMITS,
-                           confirm=confirm, renumbers=kit.forgetting.numbers,
+                           confirm=confirm, renumbers=kit.forgetting.numbers, kiosk_view=kit.screen.view,
                            message=shown if isinstance(shown, list) and len(shown) == 2 else None)
     response = Response(html, status=status, mimetype="text/html")
     if wait_s > 0 and status == 429:
@@ -169,6 +169,16 @@ def next_class():
         lesson.move("first")
     _tell(N_("Ready for the next class: %(n)s items erased, the counters at zero, the lesson at its first step."),
           n=result["total"])
+    return redirect(url_for("admin.page"), code=303)
+
+
+@bp.post("/kiosk-live")
+def kiosk_live():
+    """The kiosk back on the live camera now, in one tap: after Next class its summary need not run its five
+    minutes. Until someone chooses another view (the device's button, this page)."""
+    require_admin()
+    current_app.extensions["kit"].screen.show("live")
+    _tell(N_("The kiosk shows the camera now."))
     return redirect(url_for("admin.page"), code=303)
 
 
