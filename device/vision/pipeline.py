@@ -77,6 +77,7 @@ class Detections:
     plates: list[Box] = field(default_factory=list)
     line_x: int | None = None
     plate_texts: list[tuple[Box, str]] = field(default_factory=list)
+    vehicles: list[Box] = field(default_factory=list)   # moving vehicles, found or not: their plates masked
 
 
 def _scale(box: Box, fx: float, fy: float) -> Box:
@@ -188,7 +189,7 @@ class VisionAnalyzer:
         people = [TrackView(t.id, t.box, [(x, y) for _, x, y in list(t.trail)[-30:]], t.dwell_s, t.looking,
                             t.smiling, t.reid, hidden=t.occluded_since is not None) for t in self._in_view(now)]
         self.latest = Detections(now, motion_view, faces, people, plates, self.tracker.line_x,
-                                 [(box, text) for _, box, text in self._plate_texts])
+                                 [(box, text) for _, box, text in self._plate_texts], vehicles)
         self.reporter.report(now, motion.fraction, self.latest, self.tracker, events)
         tick("report")
         return self.latest

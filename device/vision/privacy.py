@@ -7,7 +7,14 @@ of viewers: the result is one JPEG that every viewer of that view shares.
 Plates are found a few times a second at most, and not again once read, while the car drives on: where a
 blurred view hides a plate is where PlateMemory predicts it is now (its last two positions give a velocity),
 widened by the time since it was seen, with the moving shape around it, for PLATE_HOLD_S after it was last
-reported. The heatmap's background is the learnt room, where someone who stood still is drawn, face and all:
+reported. A plate is found only once its vehicle is near, a few times a second: until then, and between
+analyses, a blurred view masks each moving vehicle's plate band (the lower part of its box, where plates
+are mounted, front, back or side on), carried on to the frame's time by its edges' last velocities (widened
+while they are unknown), for VEHICLE_HOLD_S after the vehicle was last found, and for up to VEHICLE_COAST_S
+while something still moves where a followed vehicle should be (a car that passes behind someone merges
+with them into a shape that is no vehicle's).
+
+The heatmap's background is the learnt room, where someone who stood still is drawn, face and all:
 public_heatmap() draws it over a coarse room instead.
 """
 
@@ -37,6 +44,10 @@ PREDICT_S = 6.0             # a plate is followed by its velocity this long afte
 SPREAD = 0.3                # plate widths per second: how far a plate may stray from where it is predicted
 SPEED_ERROR = 0.15          # of its speed: how wrong a velocity from two boxes found 0.1 s apart may be
 MAX_SPEED = 1.5             # picture widths per second: faster is a misreading of two boxes
+BAND_TOP = 0.4             # of a vehicle box's height: its plate band is from here to its bottom (and a little below)
+VEHICLE_HOLD_S = 0.6        # a vehicle's band is masked this long after the pipeline last reported it
+VEHICLE_COAST_S = 3.0       # a followed vehicle lost in a larger shape is carried on this long at most
+VEHICLE_SPEED = 0.5         # picture widths per second: how far a vehicle not yet followed may have moved
 PLATE_BLOCK = 16            # pixels: a masked plate's squares are at least this wide (a character's width)
 ROOM_CELLS = 10             # squares across the heatmap's room on blurred views: its shape, no face
 
@@ -60,6 +71,29 @@ def blur_faces(image: np.ndarray, faces: list[tuple[int, int, int, int]], blocks
 def mask_plate(text: str) -> str:
     """A plate as a blurred view shows it: its first character, the rest hidden ("L** ****")."""
     return "".join(c if i == 0 or c == " " else "*" for i, c in enumerate(text))
+
+
+class Band(tuple):
+    """A vehicle's plate band, where its plate may be whether found or not: masked as plates are, boxed
+    thinly, not labelled "plate" (the kit has not found one there)."""
+
+    __slots__ = ()
+
+
+def plate_band(vehicle: Box, size: tuple[int, int]) -> Band:
+    """Where a vehicle's plate may be: its box's width and lower part (bumpers, front, back or side on), a
+    little beyond its bottom and sides (a box cut short by a shadow, or by the picture's edge)."""
+    x, y, w, h = vehicle
+    top = y + int(BAND_TOP * h)
+    return Band(_clip((x - w // 20, top, w + 2 * (w // 20), y + h + h // 10 - top), size))
+
+
+@dataclass
+class _Vehicle:
+    box: Box                                            # where it was last found
+    ts: float                                           # when
+    edges: tuple[float, float, float, float] | None     # its left, top, right, bottom edges' speeds (pixels/s)
+    kept: float                                         # when last found, or something seen moving where it is
 
 
 @dataclass
@@ -88,6 +122,7 @@ class PlateMemory:
         self._lock = threading.Lock()
         self._ts: float | None = None
         self._seen: list[_Seen] = []
+        self._vehicles: list[_Vehicle] = []
 
     def observe(self, detections: Detections) -> None:
         """Take a new analysis in: a plate box that moved was found again (now); one that did not is kept."""
@@ -106,13 +141,15 @@ class PlateMemory:
                 else:
                     self._seen.append(_Seen(box, ts, None, ts))
             self._seen = [s for s in self._seen if ts - s.reported <= PLATE_HOLD_S]
+            self._vehicles = _follow(self._vehicles, detections, ts)
 
     def regions(self, now: float, detections: Detections, size: tuple[int, int]) -> list[Box]:
         """What to mask in a frame taken at *now* (width, height *size*): each plate where it is predicted,
         widened by the time since it was found, and the moving shapes around it, carried on to *now*."""
         with self._lock:
             seen = [s for s in self._seen if now - s.reported <= PLATE_HOLD_S]
-        out = []
+            vehicles = [v for v in self._vehicles if now - v.kept <= VEHICLE_HOLD_S]
+        out: list[Box] = []
         for s in seen:
             vx, vy = s.velocity()
             speed = math.hypot(vx, vy)
@@ -132,7 +169,48 @@ class PlateMemory:
                 if overlaps(m, then):
                     body = union([m, (int(m[0] + vx * lag), int(m[1] + vy * lag), m[2], m[3])])
                     out.append(_clip(body, size))
+        out += [plate_band(_carried(v, now, size), size) for v in vehicles]
         return [r for r in out if r[2] > 0 and r[3] > 0]
+
+
+def _follow(vehicles: list[_Vehicle], detections: Detections, ts: float) -> list[_Vehicle]:
+    """The vehicles of an analysis at *ts*, each matched to the nearest one before (its edges' speeds from
+    the two). One not found again is kept a while, and carried on while something moves where it should be
+    (merged with a passer-by, it is part of a shape that is no vehicle's)."""
+    out, left = [], list(vehicles)
+    for box in detections.vehicles:
+        near = min(left, key=lambda v: _distance(v.box, box), default=None)
+        if near is not None and ts > near.ts and _distance(near.box, box) <= max(near.box[2], box[2]):
+            left.remove(near)
+            dt = ts - near.ts
+            (x0, y0, w0, h0), (x, y, w, h) = near.box, box
+            edges = ((x - x0) / dt, (y - y0) / dt, (x + w - x0 - w0) / dt, (y + h - y0 - h0) / dt)
+            out.append(_Vehicle(box, ts, edges, ts))
+        else:
+            out.append(_Vehicle(box, ts, None, ts))
+    for v in left:
+        if v.edges is not None and ts - v.ts <= VEHICLE_COAST_S and any(
+                overlaps(m, _carried(v, ts, None)) for m in detections.motion):
+            v.kept = ts
+    return out + [v for v in left if ts - v.kept <= VEHICLE_HOLD_S]
+
+
+def _carried(v: _Vehicle, now: float, size: tuple[int, int] | None) -> Box:
+    """Where a vehicle found at v.ts may be at *now* (in a picture of *size*): its box with each edge moved on
+    by its speed (and the box as found, in case it stopped), widened by how wrong that may be; by
+    VEHICLE_SPEED where its speed is unknown."""
+    lag = min(max(0.0, now - v.ts), VEHICLE_COAST_S if v.edges else VEHICLE_HOLD_S)
+    x, y, w, h = v.box
+    width = size[0] if size else 2 * (x + w)
+    if v.edges is None:
+        grow = VEHICLE_SPEED * width * lag
+        return int(x - grow), int(y - grow / 2), int(w + 2 * grow), int(h + grow)
+    limit = MAX_SPEED * width
+    left, top, right, bottom = (max(-limit, min(limit, e)) * lag for e in v.edges)
+    grow = SPEED_ERROR * max(abs(left), abs(right)) + 0.05 * w
+    x0, y0 = x + min(0.0, left) - grow, y + min(0.0, top) - grow / 2
+    x1, y1 = x + w + max(0.0, right) + grow, y + h + max(0.0, bottom) + grow / 2
+    return int(x0), int(y0), int(x1 - x0), int(y1 - y0)
 
 
 def _moved(s: _Seen, ts: float) -> Box:
@@ -161,7 +239,8 @@ def _label(image: np.ndarray, text: str, x: int, y: int, colour: tuple[int, int,
 def render_view(image: np.ndarray, detections: Detections, *, blur: bool, blocks: int = 8,
                 quality: int = 70, plates: list[Box] | None = None) -> bytes:
     """One JPEG of the frame with what the kit inferred drawn on it; *plates*: where plates may be now
-    (PlateMemory.regions), masked and boxed on a blurred view instead of where they were last found."""
+    (PlateMemory.regions, with the vehicles' plate bands), masked and boxed on a blurred view instead of
+    where they were last found (without it, the plates and vehicles' bands of the analysis)."""
     view = image.copy()
     if blur:
         blur_faces(view, detections.faces, blocks)
@@ -187,8 +266,12 @@ def render_view(image: np.ndarray, detections: Detections, *, blur: bool, blocks
         cv2.rectangle(view, (x, y), (x + w, y + h), FACE_COLOUR, 2)
     boxes = list(detections.plates)
     if blur:
-        boxes = plates if plates is not None else boxes
+        size = view.shape[1::-1]
+        boxes = plates if plates is not None else boxes + [plate_band(v, size) for v in detections.vehicles]
         blur_faces(view, boxes, blocks, PLATE_BLOCK)
+    for x, y, w, h in (b for b in boxes if isinstance(b, Band)):
+        cv2.rectangle(view, (x, y), (x + w, y + h), PLATE_COLOUR, 1)
+    boxes = [b for b in boxes if not isinstance(b, Band)]
     for x, y, w, h in boxes:
         cv2.rectangle(view, (x, y), (x + w, y + h), PLATE_COLOUR, 2)
         _label(view, "plate", x, y - 4, PLATE_COLOUR)
