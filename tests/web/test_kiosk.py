@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -192,3 +193,53 @@ def test_a_configured_dashboard_address_is_the_base_of_you(app, client):
     with app.test_request_context("/"):
         assert client.get("/kiosk/url.svg").data == _svg("http://kit.example:8000/you").data
         assert dashboard_url() == "http://kit.example:8000", "the notice and the sign add their own pages to it"
+
+
+def stopped(kit, monkeypatch, *, camera: str = "ended", microphone: str = "offline") -> float:
+    """The kit's status with its camera and microphone in these states, and someone who was in the room at the last
+    wipe gone out (in 0, out 1, one first seen inside); returns when the counts started."""
+    real, since = kit.status, time.time() - 600
+
+    def status():
+        s = real()
+        s["sources"]["camera"] = {**s["sources"]["camera"], "state": camera}
+        s["sources"]["microphone"] = {**s["sources"]["microphone"], "state": microphone}
+        s["microphone"] = {**s["microphone"], "speaking": True}
+        s["vision"] = {**(s["vision"] or {}), "people": 2, "in": 0, "out": 1, "first_inside": 1, "counted_since": since}
+        return s
+    monkeypatch.setattr(kit, "status", status)
+    kit.observations.publish(Observation(time.time(), "camera", "face", None, {"count": 1}))
+    return since
+
+
+def dd(html: str, name: str) -> str:
+    return re.search(rf'<dd id="{name}">(.*?)</dd>', html).group(1)
+
+
+def test_a_stopped_camera_or_microphone_shows_dashes_on_the_kiosk_not_its_last_figures(kit, client, monkeypatch):
+    stopped(kit, monkeypatch, camera="running", microphone="running")
+    html = client.get("/kiosk?lang=en").get_data(as_text=True)
+    assert (dd(html, "c-people"), dd(html, "c-faces"), dd(html, "c-speaking"), dd(html, "s-people-now")) == \
+        ("2", "1", "yes", "2")
+    monkeypatch.undo()
+    stopped(kit, monkeypatch)
+    html = client.get("/kiosk?lang=en").get_data(as_text=True)
+    assert (dd(html, "c-people"), dd(html, "c-faces"), dd(html, "c-speaking"), dd(html, "s-people-now")) == \
+        ("–", "–", "–", "–")
+    script = (Path(__file__).resolve().parents[2] / "web" / "static" / "kiosk.js").read_text()    # and as it goes on
+    assert '["c-people", "c-faces", "s-people-now"].forEach((id) => setText(id, "–"))' in script
+    assert '["c-sound", "c-speaking"].forEach((id) => setText(id, "–"))' in script
+
+
+@pytest.mark.parametrize("lang, crossed, counts", [
+    ("en", "Crossed the line since", "in 0 · out 1"), ("sr", "Prešli liniju od", "ušlo 0 · izašlo 1")])
+def test_the_in_and_out_counter_says_since_when_and_who_was_inside_already(kit, client, monkeypatch, lang, crossed,
+                                                                          counts):
+    since = stopped(kit, monkeypatch)
+    for path in ("/kiosk", "/"):
+        html = client.get(f"{path}?lang={lang}").get_data(as_text=True)
+        assert f'<dt>{crossed} <time id="inout-since" data-at="{since}">' in html, path
+        assert dd(html, "c-inout").startswith(counts), path
+        assert "Came in / went out" not in html and "Ušlo / izašlo" not in html, path
+    inside = {"en": " · 1 person already inside", "sr": " · 1 osoba već unutra"}[lang]
+    assert dd(html, "c-inout") == counts + inside, "the live page says who left without having come in"

@@ -75,6 +75,25 @@
     if (now.distance) setText("c-distance", t.number(now.distance.value.metres, 2) + " m");
   }
 
+  // Line crossings since the counts last started (vision.counted_since: the start, or the last wipe), and the people
+  // first seen already inside, who may go out without having come in.
+  const crossings = (v) => t("in {came} · out {left}", { came: v["in"], left: v.out }) +
+    (v.first_inside ? " · " + t.n("{n} person already inside", "{n} people already inside", v.first_inside) : "");
+  const hourMinute = new Intl.DateTimeFormat(t.lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  function showCountedSince(s) {
+    const el = $("inout-since");
+    if (!el) return;
+    let at = Number(el.dataset.at) || 0;
+    if (s) {      // a kit that does not say it: the later of its start and the last wipe
+      at = (s.vision && s.vision.counted_since) || Math.max(Date.now() / 1000 - s.uptime_s, s.last_forget ? s.last_forget.at : 0);
+    }
+    if (!at) return;
+    el.dataset.at = String(at);
+    el.dateTime = new Date(at * 1000).toISOString();
+    setText("inout-since", hourMinute.format(new Date(at * 1000)));
+  }
+  showCountedSince(null);
+
   function showStatus(s) {
     showNow(s.now || {});
     if (s.presence) setText("c-presence", s.presence.present ? t("yes") + ": " + s.presence.agree.map((x) => SENSOR_NAMES[x] || x).join(", ") : t("no"));
@@ -94,8 +113,9 @@
     if (!cameraOn) ["c-people", "c-faces", "c-motion"].forEach((id) => setText(id, "–"));
     if (s.vision) {
       if (cameraOn) setText("c-people", String(s.vision.people));
-      setText("c-inout", s.vision["in"] + " / " + s.vision.out);
+      setText("c-inout", crossings(s.vision));
     }
+    showCountedSince(s);
     const mic = s.microphone;
     const micSource = s.sources.microphone;
     const micOn = !micSource || CAPTURING.includes(micSource.state);

@@ -98,22 +98,48 @@
     if (!p.present) return t("no");
     return p.agree.length === 1 ? t("yes · 1 sensor") : t("yes · {n} sensors", { n: p.agree.length });
   }
+  // A source that stopped (a file ended, a device offline) shows "–", not its last figures, as the live page does.
+  const CAPTURING = ["starting", "running", "degraded"];
+  let cameraOn = true;
   function showObservation(o) {
-    if (o.kind === "face") setText("c-faces", String(o.value.count));
+    if (o.kind === "face" && cameraOn) setText("c-faces", String(o.value.count));
     if (o.kind === "presence") setText("c-presence", presence(o.value));
   }
 
+  // Line crossings since the counts last started (vision.counted_since: the start, or the last wipe).
+  function showCountedSince(s) {
+    const el = $("inout-since");
+    if (!el) return;
+    let at = Number(el.dataset.at) || 0;
+    if (s) {      // a kit that does not say it: the later of its start and the last wipe
+      at = (s.vision && s.vision.counted_since) || Math.max(Date.now() / 1000 - s.uptime_s, s.last_forget ? s.last_forget.at : 0);
+    }
+    if (!at) return;
+    el.dataset.at = String(at);
+    el.dateTime = new Date(at * 1000).toISOString();
+    setText("inout-since", hourMinute.format(new Date(at * 1000)));
+  }
+  showCountedSince(null);
+
   function showStatus(s) {
     const vision = s.vision;
+    const sources = s.sources || {};
+    cameraOn = !sources.camera || CAPTURING.includes(sources.camera.state);
+    if (!cameraOn) ["c-people", "c-faces", "s-people-now"].forEach((id) => setText(id, "–"));
     if (vision) {
-      setText("c-people", String(vision.people));
-      setText("c-inout", vision["in"] + " / " + vision.out);
-      setText("s-people-now", String(vision.people));
+      if (cameraOn) {
+        setText("c-people", String(vision.people));
+        setText("s-people-now", String(vision.people));
+      }
+      setText("c-inout", t("in {came} · out {left}", { came: vision["in"], left: vision.out }));
     }
+    showCountedSince(s);
     if (s.now && s.now.face) showObservation(s.now.face);
     if (s.presence) setText("c-presence", presence(s.presence));
     const mic = s.microphone;
-    if (mic && mic.level_dbfs !== null && mic.level_dbfs !== undefined) {
+    const micOn = !sources.microphone || CAPTURING.includes(sources.microphone.state);
+    if (!micOn) ["c-sound", "c-speaking"].forEach((id) => setText(id, "–"));
+    else if (mic && mic.level_dbfs !== null && mic.level_dbfs !== undefined) {
       setText("c-sound", t.number(mic.level_dbfs, 0) + " dBFS");
       setText("c-speaking", mic.speaking ? t("yes") : t("no"));
     }
