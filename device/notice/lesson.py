@@ -4,7 +4,7 @@ moves it on (from /admin on a phone, or the kiosk's keyboard) and the projector 
     lesson = Lesson()
     lesson.move("next")                      # -> 1; "prev", "first", or a step number
     STEPS[lesson.step].title
-    figures(STEPS[1], kit.status(), kit.store.inventory(), gettext)   # [(label, value), ...] for that step
+    figures(STEPS[1], kit.status(), kit.store.inventory(), gettext, summary)   # [(label, value), ...] for that step
 """
 
 from __future__ import annotations
@@ -99,36 +99,52 @@ class Lesson:
             return self.step
 
 
-def figures(step: Step, status: dict[str, Any], inventory: list[dict[str, Any]], _: Gettext) -> list[tuple[str, str]]:
-    """What the kit shows live for *step*: (label, value) pairs, in the language of *_*."""
+def figures(step: Step, status: dict[str, Any], inventory: list[dict[str, Any]], _: Gettext,
+            summary: dict[str, Any] | None = None) -> list[tuple[str, str]]:
+    """What the kit shows live for *step*: (label, value) pairs, in the language of *_*. *summary*: the kiosk's
+    summary figures (web/views/kiosk.py figures(): people_today, phones_linked, stored, since), so that the lesson
+    says the same figures with the same words as the kiosk; without it those figures are "–"."""
     vision = status.get("vision") or {}
     counts = status.get("counts") or {}
     mic = status.get("microphone") or {}
-    stored = sum(row["count"] for row in inventory)
-    uptime_h = max(status.get("uptime_s", 0) / 3600, 1 / 60)
-    recording = _("yes") if status.get("recording") else _("no")
     sources = status.get("sources") or {}
+    summary = summary or {}
+    now = time.time()
+    stored = summary.get("stored", sum(row["count"] for row in inventory))      # the same count either way
+    since = summary.get("since")
+    at = time.strftime("%H:%M", time.localtime(since)) if since else "–"
+    people = summary.get("people_today", "–")
+    oldest = min((row["oldest"] for row in inventory if row.get("oldest") is not None), default=now)
+    kept_h = max((now - oldest) / 3600, 1 / 60)             # what is stored was stored over this many hours
+    since_h = max((now - since) / 3600, 1 / 60) if since else None
+    camera_on = (sources.get("camera") or {}).get("state", "running") in ("starting", "running", "degraded")
+    # Line crossings count since the tracker's counts started: the kit's start or the last wipe
+    started = vision.get("counted_since") or max(now - status.get("uptime_s", 0),
+                                                 (status.get("last_forget") or {}).get("at", 0))
+    recording = _("yes") if status.get("recording") else _("no")
+    seen = (_("People seen since %(time)s") % {"time": at}, people)
     per_step: dict[str, list[tuple[str, Any]]] = {
         "start": [(_("Capturing now"), recording)] + [
             (label, _("on") if (sources.get(name) or {}).get("state") == "running" else _("off"))
             for name, label in (("camera", _("Camera")), ("microphone", _("Microphone")), ("sensors", _("Sensors")))],
-        "walk": [(_("People in view"), vision.get("people", "–")), (_("People tracked so far"),
-                                                                   vision.get("tracked_total", "–")),
-                 (_("Came in / went out"), f"{vision.get('in', 0)} / {vision.get('out', 0)}")],
-        "back": [(_("Recognised again"), counts.get("reid", 0)), (_("People tracked so far"),
-                                                                  vision.get("tracked_total", "–"))],
+        "walk": [(_("People in view"), vision.get("people", "–") if camera_on else "–"), seen,
+                 (_("Crossed the line since %(time)s") % {"time": time.strftime("%H:%M", time.localtime(started))},
+                  _("in %(came)s · out %(left)s") % {"came": vision.get("in", 0), "left": vision.get("out", 0)})],
+        "back": [(_("Recognised again"), counts.get("reid", 0)), seen],
         "listen": [(_("Someone speaking"), _("yes") if mic.get("speaking") else _("no")),
                    (_("Sound level"), f"{_.number(mic['spl_db'], 1)} dB" if mic.get("spl_db") is not None else "–"),
                    (_("Stretches of speech noted"), counts.get("voice", 0)),
                    (_("Loud sounds noted"), counts.get("loud_event", 0))],
-        "phone": [(_("Phones linked to a person"), counts.get("correlation", 0))],
-        "data": [(_("Items stored"), _.number(stored)), (_("Kinds of data"), len(inventory))],
-        "city": [(_("Items this kit stored per hour"), _.number(round(stored / uptime_h))),
-                 (_("The same for 1,200 cameras, per day"), _.number(round(stored / uptime_h * 24 * CITY_CAMERAS))),
-                 (_("People tracked here per hour"), _.number(round(vision.get("tracked_total", 0) / uptime_h))),
+        "phone": [(_("Phones linked to a person since %(time)s") % {"time": at}, summary.get("phones_linked", "–"))],
+        "data": [(_("Observations stored"), _.number(stored)), (_("Kinds of data"), len(inventory))],
+        "city": [(_("Observations stored per hour"), _.number(round(stored / kept_h))),
+                 (_("The same for 1,200 cameras, per day"), _.number(round(stored / kept_h * 24 * CITY_CAMERAS))),
+                 (_("People seen per hour since %(time)s") % {"time": at},
+                  _.number(round(people / since_h)) if since_h and isinstance(people, int) else "–"),
                  (_("The same for 1,200 cameras, per day"),
-                  _.number(round(vision.get("tracked_total", 0) / uptime_h * 24 * CITY_CAMERAS)))],
-        "erase": [(_("Items stored"), _.number(stored))],
+                  _.number(round(people / since_h * 24 * CITY_CAMERAS)) if since_h and isinstance(people, int)
+                  else "–")],
+        "erase": [(_("Observations stored"), _.number(stored))],
     }
     return [(label, str(value)) for label, value in per_step.get(step.id, [])]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -246,3 +247,27 @@ def test_the_command_writes_the_notice_and_the_sign_as_configured(tmp_path, monk
 def test_the_command_refuses_a_file_it_cannot_write(tmp_path, capsys):
     assert main(["notice", "-o", str(tmp_path / "missing" / "notice.html")]) == 2
     assert "--output" in capsys.readouterr().err
+
+
+def test_the_lesson_says_the_kiosk_summarys_figures_in_its_words():
+    since = time.time() - 3600
+    summary = {"people_today": 7, "faces_today": 3, "phones_linked": 2, "stored": 1500, "inferred": [], "since": since}
+    status = {"vision": {"people": 1, "tracked_total": 40, "in": 0, "out": 2, "counted_since": since},
+              "counts": {"correlation": 90}, "uptime_s": 36000,
+              "sources": {"camera": {"state": "running"}}}
+    inventory = [{"kind": "face", "count": 1000, "oldest": since - 3600},
+                 {"kind": "motion", "count": 500, "oldest": since}]
+    hm = time.strftime("%H:%M", time.localtime(since))
+    shown = {step.id: dict(figures(step, status, inventory, EN, summary)) for step in STEPS}
+    assert shown["walk"][f"People seen since {hm}"] == "7" and shown["back"][f"People seen since {hm}"] == "7"
+    assert shown["walk"][f"Crossed the line since {hm}"] == "in 0 · out 2"
+    assert shown["phone"] == {f"Phones linked to a person since {hm}": "2"}, "phones, not correlation observations"
+    assert shown["data"]["Observations stored"] == shown["erase"]["Observations stored"] == "1,500"
+    assert shown["city"]["Observations stored per hour"] == "750", "1,500 kept over two hours"
+    assert shown["city"][f"People seen per hour since {hm}"] == "7"
+    labels = [label for figures_ in shown.values() for label in figures_]
+    assert not [label for label in labels if label in ("People tracked so far", "Items stored", "Came in / went out")]
+    serbian = dict(figures(STEPS[1], status, inventory, SR, summary))
+    assert serbian[f"Viđenih ljudi od {hm}"] == "7" and serbian[f"Prešli liniju od {hm}"] == "ušlo 0 · izašlo 2"
+    stopped = {**status, "sources": {"camera": {"state": "ended"}}}
+    assert dict(figures(STEPS[1], stopped, inventory, EN, summary))["People in view"] == "–"
