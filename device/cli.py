@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
-from device import __version__
+from device import __version__, logs
 from device.config import Config, load_config
 from device.errors import ConfigError, KitError, StoreError
 from device.network import lan_address
@@ -326,6 +326,7 @@ def _leave(code: int) -> NoReturn:
     exception", exit -6 (4 of 6 stops under load); and finalising took 1.6 to 2.8 s under load by itself. Joining
     cannot be bounded for threads the kit does not own; os._exit can, once everything is written.
     """
+    logs.flush()          # the counts of repeated messages not yet written
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -338,9 +339,9 @@ def _leave(code: int) -> NoReturn:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    logging.captureWarnings(True)      # hardware warnings (a sensor with no echo) go to the log, not stderr
+    # The log on stderr (the journal), each repeated message once then once per 5 min with its count, and
+    # hardware warnings (a sensor with no echo) as log lines: a kit left running for days does not fill its disk.
+    logs.setup(logging.DEBUG if getattr(args, "verbose", False) else logging.INFO, sys.stderr)
     try:
         if args.command == "export":
             return export_command(args, dict(os.environ))

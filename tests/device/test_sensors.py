@@ -244,3 +244,42 @@ def test_presence_says_which_sensors_agree():
     assert [(o.value["present"], o.value["agree"]) for o in published] == [
         (True, ["pir"]), (True, ["pir", "distance"]), (True, ["pir", "camera", "distance"]),
         (True, ["camera", "distance"]), (True, ["distance"]), (False, [])]
+
+
+def test_a_distance_sensor_with_no_echo_logs_once_then_a_count(caplog):
+    """On a kit left running, a sensor that gets no echo (gpiozero warns at every read, ten a second) logs one
+    line at once and then one line with the count, not a line per read; another warning still shows."""
+    import inspect
+    import logging
+    import warnings
+
+    from gpiozero.exc import GPIOZeroWarning
+
+    from device.logs import RepeatLimiter, capture_warnings
+
+    caplog.set_level(logging.INFO)
+    limiter = RepeatLimiter(window_s=3600.0).attach(caplog.handler)     # the summary comes from flush() here
+    factory = MockFactory()      # plain mock pins: nothing answers the trigger
+    with warnings.catch_warnings():
+        capture_warnings()
+        board = SensorBoard(SensorsConfig(), Published(), pin_factory=factory, name="mock", real=False)
+        board.start()
+        try:
+            def held_back() -> int:
+                return sum(n for message, n in limiter.pending().items() if "no echo received" in message)
+            assert eventually(lambda: held_back() >= 24, timeout=10.0)      # 0.1 s a read
+            another = inspect.currentframe().f_lineno + 1
+            warnings.warn(GPIOZeroWarning("another problem"), stacklevel=1)
+        finally:
+            board.close()
+            factory.reset()
+            caplog.handler.removeFilter(limiter)      # caplog's handler outlives the test
+        limiter.flush()
+    lines = [r.getMessage() for r in caplog.records if r.name == "py.warnings"]
+    echo = [line for line in lines if "no echo received" in line]
+    assert echo[0].startswith("DistanceSensorNoEcho: no echo received (gpiozero/input_devices.py:")
+    assert len(echo) == 2, lines
+    repeated = int(echo[1].split("[repeated ", 1)[1].split()[0])
+    assert repeated >= 24 and echo[1].endswith(" s]")
+    assert [line for line in lines if "another problem" in line] == [
+        f"GPIOZeroWarning: another problem (device/test_sensors.py:{line})" for line in [another]]
