@@ -2,7 +2,7 @@
 
 A kit runs unattended for days and logs to the journal (on a Pi, an SD card). A sensor with no echo (gpiozero
 warns at every read that gets none, up to ten a second) or a worker restarting with back-off every 30 s would
-fill it. RepeatLimiter, a filter on the log's handler, lets the first occurrence of each message through at once,
+fill it. RepeatLimiter, a filter on the log's handler, lets the first occurrences of each message (3) through at once,
 counts the ones that follow, and writes one line per window (5 min) saying how often it came:
 
     limiter = setup(logging.INFO, sys.stderr)     # the CLI's logging: stderr, gpiozero's warnings as log lines
@@ -30,32 +30,35 @@ from typing import Any, TextIO
 
 WINDOW_S = 300.0        # at most one summary line per message per window
 QUIET_S = 60.0          # a message unseen this long is new again: it shows at once
+BURST = 3               # how many of a message show at once before the rest are counted
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
 class _Seen:
     """One message's state: when it was last seen, and how often since the window began."""
 
-    __slots__ = ("record", "window_start", "last", "count", "timer")
+    __slots__ = ("record", "window_start", "last", "shown", "count", "timer")
 
     def __init__(self, record: logging.LogRecord, now: float) -> None:
         self.record = record
         self.window_start = now
         self.last = now
+        self.shown = 1
         self.count = 0
         self.timer: threading.Timer | None = None
 
 
 class RepeatLimiter(logging.Filter):
-    """A handler filter: the first of each message at once, then one line per window with the count.
+    """A handler filter: the first few of each message at once, then one line per window with the count.
 
         limiter = RepeatLimiter()
         limiter.attach(handler)        # the handler gets the summaries too
     """
 
-    def __init__(self, window_s: float = WINDOW_S, quiet_s: float = QUIET_S,
+    def __init__(self, window_s: float = WINDOW_S, quiet_s: float = QUIET_S, burst: int = BURST,
                  clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
+        self.burst = burst
         self.window_s = window_s
         self.quiet_s = quiet_s
         self.clock = clock
@@ -87,6 +90,10 @@ class RepeatLimiter(logging.Filter):
                 if seen is not None and seen.count:
                     due.append(self._take(key, seen))       # the tail of its last run, before it shows again
                 self._seen[key] = _Seen(record, now)
+                passed = True
+            elif seen.shown < self.burst and not seen.count:
+                seen.shown += 1         # a few at once (three steps of a migration are not a repeat)
+                seen.record, seen.last = record, now
                 passed = True
             else:
                 seen.record, seen.last = record, now       # the summary tells the latest one
