@@ -225,11 +225,13 @@ class VisionAnalyzer:
         return tick
 
     def summary(self) -> dict:
-        """Counters for the dashboard: people in view now, and in/out across the line since start."""
+        """Counters for the dashboard: people in view now, and in/out across the line since start or the last wipe."""
         tracker = self.tracker
         return {"people": len(self.latest.people), "looking": sum(p.looking for p in self.latest.people),
                 "in": tracker.count_in if tracker else 0, "out": tracker.count_out if tracker else 0,
-                "tracked_total": tracker.started if tracker else 0}
+                "tracked_total": tracker.started if tracker else 0,
+                "counted_since": tracker.since if tracker else None,      # in/out count from here (start or wipe)
+                "first_inside": tracker.first_inside if tracker else 0}   # first seen inside: their leaving is an out
 
     def heatmap_jpeg(self, size: tuple[int, int] = (320, 240)) -> bytes:
         """Where people have been, in colour over the learnt empty room (grey until the first frames)."""

@@ -393,6 +393,8 @@ def test_forget_everything_asks_first_saying_what_would_go_and_erases_only_when_
     assert done.status_code == 303 and kit.forgetting.last["total"] >= stored
     after = kit.status()
     assert after["vision"]["tracked_total"] == 0 and (after["vision"]["in"], after["vision"]["out"]) == (0, 0)
+    assert after["vision"]["first_inside"] == 0
+    assert before["vision"]["counted_since"] < after["vision"]["counted_since"] <= time.time(), "counted from the wipe"
     assert after["store"]["written"] < 20 and sum(after["counts"].values()) < 20, "counted again from zero"
     assert "face" not in after["now"] or after["now"]["face"]["ts"] > 1.0
     assert eventually(lambda: kit.watching.in_view(), timeout=20)

@@ -92,7 +92,7 @@ def _lesson_view() -> dict:
 def lesson():
     kit = current_app.extensions["kit"]
     view = _lesson_view()
-    shown = figures(view["step"], kit.status(), kit.store.inventory(), translations(g.lang))
+    shown = figures(view["step"], kit.status(), kit.store.inventory(), translations(g.lang), kiosk.summary())
     return _nocache(render_template("lesson.html", mode="step", teach=_may_teach(), figures=shown,
                                     local=is_local(), url=dashboard_url(), **view))
 
