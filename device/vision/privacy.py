@@ -285,21 +285,25 @@ def render_view(image: np.ndarray, detections: Detections, *, blur: bool, blocks
 
 
 class _CoarseRoom:
-    """A people detector's layers as a blurred view's heatmap draws them: the heat as it is, over the learnt
-    room pixelated to *cells* squares across (the room's shape; a face there is a few squares)."""
+    """A people detector's layers as a blurred view's heatmap draws them: the learnt room pixelated to *cells*
+    squares across (the room's shape; a face there is a few squares), and the heat smoothed over twice as many:
+    a still person's flickering motion mask traces their features, which the colours would otherwise show."""
 
     def __init__(self, people: Any, cells: int) -> None:
         self._people, self._cells = people, cells
-        self.heat = people.heat
+        self.heat = _coarse(people.heat, 2 * cells, cv2.INTER_LINEAR)
 
     def background(self) -> np.ndarray | None:
-        room = self._people.background()
-        if room is None:
-            return None
-        height, width = room.shape[:2]
-        tiny = cv2.resize(room, (self._cells, max(1, round(self._cells * height / width))),
-                          interpolation=cv2.INTER_AREA)
-        return cv2.resize(tiny, (width, height), interpolation=cv2.INTER_NEAREST)
+        return _coarse(self._people.background(), self._cells, cv2.INTER_NEAREST)
+
+
+def _coarse(layer: np.ndarray | None, cells: int, back: int) -> np.ndarray | None:
+    """*layer* averaged over *cells* squares across and brought back to its size (*back*: blocks or smooth)."""
+    if layer is None:
+        return None
+    height, width = layer.shape[:2]
+    tiny = cv2.resize(layer, (cells, max(1, round(cells * height / width))), interpolation=cv2.INTER_AREA)
+    return cv2.resize(tiny, (width, height), interpolation=back)
 
 
 def public_heatmap(people: Any, size: tuple[int, int] = (320, 240), cells: int = ROOM_CELLS) -> bytes:

@@ -83,6 +83,26 @@ def test_phones_get_the_heatmap_over_a_coarse_room_the_kiosk_may_see_it_clear(ki
     print(f"coarse heatmap: {(time.perf_counter() - started) / 20 * 1000:.2f} ms each")
 
 
+def test_the_heat_of_someone_who_stood_still_does_not_trace_their_face_on_a_phone():
+    """A still person's motion mask flickers along their features, so the heat can hold a face's shape: phones
+    get the heat smoothed (the clear heatmap shows the face in its colours; the phone's does not)."""
+    from device.vision.privacy import public_heatmap
+
+    room = Room(face_bank()[0])
+    room._room[:] = (150, 170, 180)                                          # an empty room: only the heat
+    grey = cv2.cvtColor(cv2.resize(face_bank()[0], (100, 100), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+    room.heat[:] = 0
+    room.heat[40:140, 180:280] = grey.astype(np.float32)                    # heat shaped like a face
+    def decoded(jpeg: bytes) -> np.ndarray:
+        return cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+
+    face = (180, 40, 100, 100)
+    clear, phone = decoded(heatmap_jpeg(room, (320, 240))), decoded(public_heatmap(room))
+    kept = detail(phone, face) / detail(clear, face)
+    assert kept < 0.25, f"a phone's heat keeps {kept:.0%} of the features' detail"
+    assert phone[90, 230, 2] > phone[90, 230, 0] + 20, "the heat is still there, as a blob"
+
+
 def detail(image: np.ndarray, box: tuple[int, int, int, int]) -> float:
     """Mean high-frequency energy of a box: a plate's letters have much, a pixelated one hardly any."""
     x, y, w, h = box
