@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +27,8 @@ from device.observations import Observation
 from web.fanout import EventFanout, FrameFanout, chunk
 from web.i18n import LANGUAGES, translations
 from web.sentences import in_every_language
+
+logger = logging.getLogger(__name__)
 
 BOUNDARY = b"frame"
 STATUS_EVERY_S = 1.0
@@ -113,7 +116,7 @@ class EventText:
         """The events to send now, waiting up to *timeout* s for an observation; '' if nothing is due."""
         batch = self.subscription.get_batch(timeout=timeout, limit=100)
         shown = [s for o in batch if (s := self.for_phones(o)) is not None]
-        text = "".join(f"event: observation\ndata: {observation_json(o)}\n\n" for o in shown)
+        text = "".join(f"event: observation\ndata: {said}\n\n" for o in shown if (said := observation_json(o)))
         if self.listening is not None:
             columns = self.listening.spectrum_after(self.spectrum_after)
             if columns:
@@ -130,9 +133,15 @@ class EventText:
         return text
 
 
-def observation_json(o: Observation) -> str:
-    """An observation as the event stream sends it: its fields, and its sentence in each language ("says")."""
-    return json.dumps({**o.to_dict(), "says": in_every_language(o)}, separators=(",", ":"), allow_nan=False)
+def observation_json(o: Observation) -> str | None:
+    """An observation as the event stream sends it: its fields, and its sentence in each language ("says"); None
+    for one that JSON cannot carry (an infinite number: no sensor gives one), which is logged and not sent, rather
+    than stopping the thread that sends every viewer's events."""
+    try:
+        return json.dumps({**o.to_dict(), "says": in_every_language(o)}, separators=(",", ":"), allow_nan=False)
+    except ValueError as exc:
+        logger.warning("a %s observation not sent to viewers: %s", o.kind, exc)
+        return None
 
 
 @functools.lru_cache(maxsize=256)

@@ -80,3 +80,11 @@ def test_a_health_reading_without_a_temperature_still_reads_as_a_sentence():
     said = in_every_language(Observation(1.0, "system", "health", None, {"load_1m": 0.5}))
     assert said == {"en": "The kit's load is 0.5 (no temperature sensor)",
                     "sr": "Opterećenje uređaja je 0,5 (nema senzora temperature)"}
+
+
+def test_an_observation_json_cannot_carry_is_not_sent_rather_than_stopping_every_viewers_events():
+    from web.live import observation_json
+
+    assert observation_json(Observation(1.0, "camera", "plate_text", None, {"text": "BG123AB"}, float("inf"))) is None
+    sent = json.loads(observation_json(Observation(1.0, "camera", "plate_text", None, {"text": "BG123AB"}, 0.9)))
+    assert sent["value"] == {"text": "BG123AB"} and sent["says"]["en"].startswith("Read a licence plate")
