@@ -212,18 +212,23 @@
         return;
       }
       // Refused (a 503 closes an EventSource, which cannot read why): ask once more, read only the answer's
-      // headers (a stream given this time is let go at once), say the true reason, then try again.
+      // headers (a stream given this time is let go at once: a place has freed, so connect again now), say the
+      // true reason, and come back when the answer says (Retry-After), 3 to 30 s.
       setText("feed-state", t("The live feed dropped; reconnecting…"));
       const asking = new AbortController();
+      let wait = 5000;
       fetch("/events", { cache: "no-store", signal: asking.signal }).then((response) => {
         asking.abort();
-        const reason = response.ok ? null : response.headers.get("Refusal-Reason");
+        if (response.ok) { wait = 0; return; }
+        const after = Number(response.headers.get("Retry-After"));
+        if (after > 0) wait = 1000 * Math.min(30, Math.max(3, after));
+        const reason = response.headers.get("Refusal-Reason");
         if (reason === "address") {
           setText("feed-state", t("Too many screens from this network address are watching already; close one of them."));
         } else if (reason === "full") {
           setText("feed-state", t("So many phones are watching that the live feed cannot take one more; trying again shortly."));
         }
-      }).catch(() => {}).finally(() => setTimeout(connect, 5000));
+      }).catch(() => {}).finally(() => setTimeout(connect, wait));
     });
   }
   // The live events once the page is shown (as the camera: camera.js), so that they do not hold up its first paint.
