@@ -303,13 +303,14 @@ class PinGuard:
         return (own, "address") if own >= kit else (kit, "kit")
 
     def left(self, address: str) -> int:
-        """How many more PINs *address* may try before it must wait (fewer when the whole kit's allowance is)."""
+        """How many more PINs *address* may try before it must wait: its own allowance only (the kit-wide one would
+        tell an attacker how many others are guessing; when it runs out, the wait's message says so)."""
         key = network_of(address)
         with self._lock:
             now = self.clock()
             self._refill(now)
             state = self._state(key, now)
-            return max(0, min(MAX_FAILURES - (state.failures + state.checking if state else 0), int(self._tokens)))
+            return max(0, MAX_FAILURES - (state.failures + state.checking if state else 0))
 
     def reserve(self, address: str) -> Ticket:
         """Take the right to check one PIN from *address*, or raise TooManyGuesses; atomic."""

@@ -231,6 +231,13 @@ def test_a_wrong_pin_says_how_many_tries_are_left_and_a_refused_export_offers_to
     assert english.status_code == 303
     assert "That PIN is not right. 2 more tries before a wait." in client.get("/admin", environ_base=PHONE).get_data(
         as_text=True)
+    for other in [f"192.168.1.{n}" for n in range(31, 37)]:         # others guessing too: 24 of the kit's 30
+        for _ in range(4):
+            login(client, wrong(pin), {"REMOTE_ADDR": other})
+    login(client, wrong(pin), {"REMOTE_ADDR": "192.168.1.40"})
+    assert "That PIN is not right. 4 more tries before a wait." in client.get(
+        "/admin", environ_base={"REMOTE_ADDR": "192.168.1.40"}).get_data(as_text=True), \
+        "a phone learns its own tries left, not how many others have guessed"
     refused = client.get("/admin/export.csv", environ_base=PHONE)
     assert refused.status_code == 403 and 'href="/admin"' in refused.get_data(as_text=True)
     assert 'href="/admin"' not in client.get("/api/observations?kind=nope").get_data(as_text=True)
