@@ -78,6 +78,8 @@ class Detections:
     line_x: int | None = None
     plate_texts: list[tuple[Box, str]] = field(default_factory=list)
     vehicles: list[Box] = field(default_factory=list)   # moving vehicles, found or not: their plates masked
+    hidden: list[Box] = field(default_factory=list)     # masked on blurred views, not drawn (a stopped camera's last
+                                                        # picture: its faces and plates are still in it)
 
 
 def _scale(box: Box, fx: float, fy: float) -> Box:

@@ -243,7 +243,7 @@ def render_view(image: np.ndarray, detections: Detections, *, blur: bool, blocks
     where they were last found (without it, the plates and vehicles' bands of the analysis)."""
     view = image.copy()
     if blur:
-        blur_faces(view, detections.faces, blocks)
+        blur_faces(view, detections.faces + detections.hidden, blocks)
     height = view.shape[0]
     if detections.line_x is not None:
         cv2.line(view, (detections.line_x, 0), (detections.line_x, height), (200, 200, 200), 1)

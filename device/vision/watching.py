@@ -96,8 +96,8 @@ class Watching:
     def _camera_stopped(self) -> int:
         """The camera stopped (its file ended, it went offline): it sees nobody and nothing now, so nobody is
         followed any more (each track ends as if they had left, and is published so), no motion, no faces, and
-        the last picture is shown again without boxes (a new frame for viewers, not analysed). Returns that
-        frame's index."""
+        the last picture is shown again without boxes (a new frame for viewers, not analysed), its faces and
+        plates still masked where faces are blurred. Returns that frame's index."""
         with self._frame_lock:
             self.stopped = True
             analyzer, tracker, frame = self.analyzer, self.analyzer.tracker, self.frames.latest
@@ -108,11 +108,16 @@ class Watching:
                 ts = max(time.time(), *(t.last_seen for t in tracker.active), frame.ts)
                 events = tracker.update(ts, [], frame.image) + tracker.update(ts + gone, [], frame.image)
             from device.vision.pipeline import Detections
+            from device.vision.privacy import plate_band
 
-            now = time.time()
-            analyzer.latest = Detections(now, line_x=analyzer.latest.line_x)
+            now, last = time.time(), analyzer.latest
+            analyzer.latest = Detections(now, line_x=last.line_x)
             if tracker is not None:
                 analyzer.reporter.report(now, 0.0, analyzer.latest, tracker, events)
+            # The last picture still holds the faces and plates it showed: blurred views keep them masked.
+            size = frame.image.shape[1::-1] if frame is not None else (0, 0)
+            analyzer.latest = Detections(now, line_x=last.line_x, hidden=[
+                *last.faces, *last.hidden, *last.plates, *(plate_band(v, size) for v in last.vehicles)])
             if frame is None:
                 return 0
             return self.frames.publish(frame.image, ts=frame.ts, grey=frame.grey).index

@@ -221,3 +221,30 @@ def test_a_plate_is_never_legible_on_phones_even_before_it_is_found(config, seed
     assert detail(kiosk, text) > 0.6 * detail(image, text), "the kiosk's clear view shows it"
     assert len(kept) >= 30 and before >= 3, "frames before the plate was found are checked"
     assert max(kept) < 0.3, f"a phone's frame showed the plate's letters ({max(kept):.0%} of its detail)"
+
+
+def test_a_stopped_cameras_last_picture_keeps_its_faces_blurred_on_phones(tmp_path):
+    """When the camera stops, its last picture is shown again without boxes (nobody is seen any more): its faces
+    are still in it, so blurred views keep them masked."""
+    from device.config import Config
+    from device.hub import FrameHub
+    from device.vision.watching import Watching
+
+    config = Config().replace("store", data_dir=str(tmp_path))
+    holder = {}
+    privacy = Privacy(config, detections=lambda: holder["watching"].latest)
+    hub = FrameHub(encode=privacy.render)
+    watching = holder["watching"] = Watching(config, hub, publish=lambda o: None)
+    image = np.random.default_rng(1).integers(0, 255, (480, 640, 3), dtype=np.uint8)     # detail everywhere
+    hub.publish(image)
+    face = (200, 100, 120, 120)
+    watching.analyzer.latest = Detections(time.time(), faces=[face])
+
+    def face_detail(view: str) -> float:
+        return detail(cv2.imdecode(np.frombuffer(hub.jpeg(view)[2], np.uint8), cv2.IMREAD_COLOR), face)
+
+    running = face_detail("public")
+    watching._camera_stopped()
+    assert watching.latest.faces == [] and watching.latest.people == [], "nothing drawn: nobody is seen"
+    assert face_detail("public") < 2 * running, "the last picture's face stays blurred for phones"
+    assert face_detail("public") < face_detail("kiosk") / 4 or not privacy.blur("kiosk")
