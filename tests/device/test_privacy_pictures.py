@@ -178,13 +178,14 @@ def test_the_real_pipeline_s_plates_are_covered_on_phones_from_their_first_detec
     assert checked >= 10 and worst < 0.3, f"a phone's frame showed the plate's letters ({worst:.0%} of its detail)"
 
 
-@pytest.mark.parametrize("seed", [
-    2, 4,
-    pytest.param(1, marks=pytest.mark.xfail(strict=True, reason="the car merges with a visitor standing in front "
-                                            "of it as it enters: people.py finds no vehicle until they part")),
-    pytest.param(5, marks=pytest.mark.xfail(strict=True, reason="the car merges with a visitor standing in front "
-                                            "of it: its box stops growing, then is lost, before it passes")),
-])
+# Known limits, measured: the car merges with a visitor standing in front of it, and device/vision/people.py finds no
+# vehicle in a person's shape, so its plate is clear on phones until it is found (seed 1: until they part, 2.4 s after
+# it enters) or for the whole crossing (seed 5: its box stops growing, then is lost). Only the leak is let pass.
+MERGED_WITH_A_VISITOR = {1: "found no vehicle until the visitor and the car part",
+                         5: "its box stops growing at the visitor, then is lost"}
+
+
+@pytest.mark.parametrize("seed", [2, 4, 1, 5])
 def test_a_plate_is_never_legible_on_phones_even_before_it_is_found(config, seed):
     """The simulated camera's car, analysed by the real pipeline (OpenCV's own detectors) every third frame,
     every frame rendered: from the first frame that shows 40 pixels of its plate's text (in the scene's own
@@ -220,6 +221,9 @@ def test_a_plate_is_never_legible_on_phones_even_before_it_is_found(config, seed
                          cv2.IMREAD_COLOR)
     assert detail(kiosk, text) > 0.6 * detail(image, text), "the kiosk's clear view shows it"
     assert len(kept) >= 30 and before >= 3, "frames before the plate was found are checked"
+    if seed in MERGED_WITH_A_VISITOR:
+        assert max(kept) >= 0.3, f"seed {seed} is masked now: take it off MERGED_WITH_A_VISITOR"
+        pytest.xfail(f"known limit: {MERGED_WITH_A_VISITOR[seed]} ({max(kept):.0%} of the plate's detail shown)")
     assert max(kept) < 0.3, f"a phone's frame showed the plate's letters ({max(kept):.0%} of its detail)"
 
 
