@@ -31,6 +31,7 @@ from typing import Any, TextIO
 WINDOW_S = 300.0        # at most one summary line per message per window
 QUIET_S = 60.0          # a message unseen this long is new again: it shows at once
 BURST = 3               # how many of a message show at once before the rest are counted
+SWEEP_EVERY_S = 5.0     # how often the table of messages is swept of quiet ones (once it holds over 256)
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
@@ -64,6 +65,7 @@ class RepeatLimiter(logging.Filter):
         self.clock = clock
         self._handlers: list[logging.Handler] = []
         self._seen: dict[tuple[Any, ...], _Seen] = {}
+        self._swept = float("-inf")
         self._lock = threading.Lock()
 
     def attach(self, handler: logging.Handler) -> RepeatLimiter:
@@ -123,8 +125,10 @@ class RepeatLimiter(logging.Filter):
         return summary
 
     def _forget_old(self, now: float) -> None:
-        """Drop messages quiet for a while with nothing to tell, so the table stays small."""
-        if len(self._seen) > 256:
+        """Drop messages quiet for a while with nothing to tell, so the table stays small: a sweep over the table
+        at most every few seconds, not on every line (many distinct messages would make each line pay for all)."""
+        if len(self._seen) > 256 and now - self._swept >= SWEEP_EVERY_S:
+            self._swept = now
             for key, seen in list(self._seen.items()):
                 if not seen.count and now - seen.last >= self.quiet_s:
                     del self._seen[key]
@@ -188,11 +192,12 @@ def capture_warnings() -> None:
     does, in any library), and then again: gpiozero's came at random. With "always", each one reaches the
     limiter, whose count is then true."""
     warnings.showwarning = show_warning
-    try:
-        from gpiozero.exc import GPIOZeroWarning
-    except ImportError:
-        return
-    warnings.filterwarnings("always", category=GPIOZeroWarning)
+    # By the module that warns, so that every command (export, reset-pin...) need not import gpiozero for this;
+    # by gpiozero's category too when it is already loaded (a warning of its kind raised from elsewhere).
+    warnings.filterwarnings("always", module=r"gpiozero(\.|$)")
+    exc = sys.modules.get("gpiozero.exc")
+    if exc is not None:
+        warnings.filterwarnings("always", category=exc.GPIOZeroWarning)
 
 
 _limiter: RepeatLimiter | None = None

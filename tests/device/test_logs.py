@@ -4,6 +4,7 @@ count; a distinct message, or one that comes back after falling quiet, shows at 
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 
@@ -94,7 +95,8 @@ def test_the_count_of_a_message_that_stopped_is_written_when_its_window_ends(cap
         assert len(lines(caplog)) == 3
         from tests.helpers import eventually
         assert eventually(lambda: len(lines(caplog)) == 4, timeout=3.0)       # written by the limiter's timer
-        assert lines(caplog)[3] == "capture failed (x); restarting in 1.0 s [repeated 2 times in the last 1 s]"
+        assert re.fullmatch(r"capture failed \(x\); restarting in 1\.0 s \[repeated 2 times in the last \d+ s\]",
+                            lines(caplog)[3]), lines(caplog)[3]       # the timer may fire late on a busy machine
     finally:
         caplog.handler.removeFilter(limiter)
         limiter.close()
