@@ -30,18 +30,21 @@ class Screen:
     def view(self) -> str:
         """The view shown now: a timed one turns back to live by itself once its time is up."""
         with self._lock:
-            if self._until is not None and self._clock() >= self._until:
-                self._view, self._until = "live", None
-                logger.info("kiosk view: live (the timed view's time is up)")
-            return self._view
+            return self._current()
+
+    def _current(self) -> str:
+        """The view now, under the lock: a timed view whose time is up gives way to live."""
+        if self._until is not None and self._clock() >= self._until:
+            self._view, self._until = "live", None
+            logger.info("kiosk view: live (the timed view's time is up)")
+        return self._view
 
     def toggle(self) -> str:
-        """The button's short press: the next view, in the order of VIEWS; returns it. A person chose it: it stays."""
-        current = self.view
+        """The button's short press: the next view, in the order of VIEWS; returns it. A person chose it: it stays.
+        Read and changed under one lock: a view the web shows meanwhile is the one the press moves on from."""
         with self._lock:
-            self._view = VIEWS[(VIEWS.index(current) + 1) % len(VIEWS)]
+            view = self._view = VIEWS[(VIEWS.index(self._current()) + 1) % len(VIEWS)]
             self._until = None
-            view = self._view
         logger.info("kiosk view: %s", view)
         return view
 
