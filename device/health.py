@@ -91,5 +91,5 @@ class SourceState:
     def to_dict(self) -> dict[str, Any]:
         error, text, values = self._why
         return {"name": self.name, "real": self.real, "kind": self.kind,
-                "state": self.state, "since": self.since, "error": error,
+                "state": self.state, "capturing": self.capturing, "since": self.since, "error": error,
                 "error_text": text, "error_values": values}

@@ -199,6 +199,14 @@ class Kit:
         return out
 
     # ---- reading
+    def _vision(self) -> dict[str, Any] | None:
+        """The vision summary, its in/out counted since the start or the last wipe also before the first frame."""
+        vision = self.watching.summary()
+        if vision is not None and vision.get("counted_since") is None:
+            last = self.forgetting.last if self.forgetting else None
+            vision["counted_since"] = max(self.started_at, last["at"] if last else 0.0)
+        return vision
+
     def status(self) -> dict[str, Any]:
         """What /api/status shows: each part's own status, gathered. Its counts (observations published and
         stored, people numbered and in/out, sound analysed and kept) are since the start, or since everything
@@ -209,7 +217,7 @@ class Kit:
             "sources": {key: state.to_dict() for key, state in self.sources.items()},
             "camera": {**(self.camera.status() if self.camera else {}), **self.watching.status(),
                        "jpeg_encodes": self.frames.encodes},
-            "vision": self.watching.summary(),
+            "vision": self._vision(),
             "microphone": self._since_forgotten(self.listening.status(), "seconds_analysed", "seconds_stored")
             if self.listening else {},
             "sensors": self.sensors.status() if self.sensors is not None else {},

@@ -81,3 +81,9 @@ def test_stopped_sources_clear_their_figures_and_say_so_in_serbian(stopped_kit, 
             assert page.locator("#" + figure).inner_text() == "–", figure
         assert page.locator("#words-line").count() == 0 or not page.locator("#words-line").is_visible()
         assert watch.errors == []
+        # The kiosk's figures too, as its script updates them from the status.
+        page.goto(url + "/kiosk?lang=sr")
+        assert eventually(page, lambda: page.locator("body").get_attribute("data-kit-view") is not None)
+        for figure in ("c-people", "c-faces", "s-people-now", "c-sound", "c-speaking"):
+            assert eventually(page, lambda f=figure: page.locator("#" + f).inner_text() == "–"), figure
+        assert watch.errors == []

@@ -7,7 +7,7 @@
   const MAX_FEED = 60;
 
   const t = window.t;     // messages in the page's language (i18n.js)
-  const { describe, clock, pacer, SENSOR_NAMES } = window.sentences;     // feed.js
+  const { describe, clock, pacer, showSince, SENSOR_NAMES } = window.sentences;     // feed.js
 
   // The feed, readable on a phone: five or more observations come every second, so at most one line a second
   // is added, for the most telling kind waiting (a kind just shown waits a few seconds, and a kind waits its
@@ -54,7 +54,6 @@
   function setText(id, text) { const el = $(id); if (el && el.textContent !== text) el.textContent = text; }
 
   // A source that stopped (a file ended, a device offline) shows "–" and a note saying so, not its last figures.
-  const CAPTURING = ["starting", "running", "degraded"];
   let cameraOn = true;
   const NOTES = {
     camera: { offline: (v) => t("Camera {name} offline since {time}", v), ended: (v) => t("Camera {name} ended at {time}", v),
@@ -79,20 +78,8 @@
   // first seen already inside, who may go out without having come in.
   const crossings = (v) => t("in {came} · out {left}", { came: v["in"], left: v.out }) +
     (v.first_inside ? " · " + t.n("{n} person already inside", "{n} people already inside", v.first_inside) : "");
-  const hourMinute = new Intl.DateTimeFormat(t.lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
-  function showCountedSince(s) {
-    const el = $("inout-since");
-    if (!el) return;
-    let at = Number(el.dataset.at) || 0;
-    if (s) {      // a kit that does not say it: the later of its start and the last wipe
-      at = (s.vision && s.vision.counted_since) || Math.max(Date.now() / 1000 - s.uptime_s, s.last_forget ? s.last_forget.at : 0);
-    }
-    if (!at) return;
-    el.dataset.at = String(at);
-    el.dateTime = new Date(at * 1000).toISOString();
-    setText("inout-since", hourMinute.format(new Date(at * 1000)));
-  }
-  showCountedSince(null);
+  const since = $("inout-since");
+  showSince(since, since && Number(since.dataset.at));
 
   function showStatus(s) {
     showNow(s.now || {});
@@ -109,16 +96,16 @@
     setText("c-pir", failed("pir") || (state("pir").motion ? t("someone") : t("no one")));
     if (failed("distance")) setText("c-distance", failed("distance"));
     const cam = s.sources.camera;
-    cameraOn = CAPTURING.includes(cam.state);
+    cameraOn = cam.capturing;
     if (!cameraOn) ["c-people", "c-faces", "c-motion"].forEach((id) => setText(id, "–"));
     if (s.vision) {
       if (cameraOn) setText("c-people", String(s.vision.people));
       setText("c-inout", crossings(s.vision));
     }
-    showCountedSince(s);
+    showSince(since, s.vision && s.vision.counted_since);
     const mic = s.microphone;
     const micSource = s.sources.microphone;
-    const micOn = !micSource || CAPTURING.includes(micSource.state);
+    const micOn = !micSource || micSource.capturing;
     const micNote = $("mic-note");
     if (micNote) {
       micNote.hidden = micOn;

@@ -1,5 +1,5 @@
 // awareness-kit: the live feed's sentences, times and calm pacing, for the live page (app.js) and the kiosk (kiosk.js).
-// window.sentences = { describe(o), clock(ts), pacer(options), SENSOR_NAMES }
+// window.sentences = { describe(o), clock(ts), pacer(options), hourMinute, showSince(el, at), SENSOR_NAMES }
 "use strict";
 window.sentences = (function () {
   const holder = document.getElementById("kinds-data");
@@ -18,6 +18,16 @@ window.sentences = (function () {
 
   // A time of day in the page's language (not the phone's): 14:05:09.
   const clock = (ts) => t.time(ts);
+  // Hours and minutes in the page's language (14:05), for the "since" of counts.
+  const hourMinute = new Intl.DateTimeFormat(t.lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  // The in/out counter's start (status vision.counted_since: the kit's start or the last wipe) in its <time>;
+  // *at*: Unix seconds; the first render gives it as data-at.
+  function showSince(el, at) {
+    if (!el || !at || Number(el.dataset.shown) === at) return;
+    el.dataset.shown = String(at);
+    el.dateTime = new Date(at * 1000).toISOString();
+    el.textContent = hourMinute.format(new Date(at * 1000));
+  }
 
   // The calm feed: observations grouped by kind, at most one line every `every` ms, the most telling kind first, a
   // kind just shown waiting before it is shown again; each page gives its own levels and draws its own lines.
@@ -73,5 +83,5 @@ window.sentences = (function () {
     return { take, next };
   }
 
-  return { describe, clock, pacer, SENSOR_NAMES };
+  return { describe, clock, pacer, hourMinute, showSince, SENSOR_NAMES };
 })();

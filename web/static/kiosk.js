@@ -7,7 +7,7 @@
 (function () {
   const $ = (id) => document.getElementById(id);
   const t = window.t;
-  const { describe, clock, pacer } = window.sentences;
+  const { describe, clock, pacer, hourMinute, showSince } = window.sentences;
   const kinds = JSON.parse($("kinds-data").textContent);   // each kind's title, in the page's language
   const body = document.body;
 
@@ -44,7 +44,6 @@
   const figure = (n) => (n > 99999 ? compact.format(n) : String(n));
 
   // "since 15:02": the later of the day's start and the last wipe, what the summary's figures count from.
-  const hourMinute = new Intl.DateTimeFormat(t.lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
 
   function showSummary(s) {
     setText("s-people-today", figure(s.people_today));
@@ -99,7 +98,6 @@
     return p.agree.length === 1 ? t("yes · 1 sensor") : t("yes · {n} sensors", { n: p.agree.length });
   }
   // A source that stopped (a file ended, a device offline) shows "–", not its last figures, as the live page does.
-  const CAPTURING = ["starting", "running", "degraded"];
   let cameraOn = true;
   function showObservation(o) {
     if (o.kind === "face" && cameraOn) setText("c-faces", String(o.value.count));
@@ -107,24 +105,13 @@
   }
 
   // Line crossings since the counts last started (vision.counted_since: the start, or the last wipe).
-  function showCountedSince(s) {
-    const el = $("inout-since");
-    if (!el) return;
-    let at = Number(el.dataset.at) || 0;
-    if (s) {      // a kit that does not say it: the later of its start and the last wipe
-      at = (s.vision && s.vision.counted_since) || Math.max(Date.now() / 1000 - s.uptime_s, s.last_forget ? s.last_forget.at : 0);
-    }
-    if (!at) return;
-    el.dataset.at = String(at);
-    el.dateTime = new Date(at * 1000).toISOString();
-    setText("inout-since", hourMinute.format(new Date(at * 1000)));
-  }
-  showCountedSince(null);
+  const since = $("inout-since");
+  showSince(since, since && Number(since.dataset.at));
 
   function showStatus(s) {
     const vision = s.vision;
     const sources = s.sources || {};
-    cameraOn = !sources.camera || CAPTURING.includes(sources.camera.state);
+    cameraOn = !sources.camera || sources.camera.capturing;
     if (!cameraOn) ["c-people", "c-faces", "s-people-now"].forEach((id) => setText(id, "–"));
     if (vision) {
       if (cameraOn) {
@@ -133,11 +120,11 @@
       }
       setText("c-inout", t("in {came} · out {left}", { came: vision["in"], left: vision.out }));
     }
-    showCountedSince(s);
+    showSince(since, s.vision && s.vision.counted_since);
     if (s.now && s.now.face) showObservation(s.now.face);
     if (s.presence) setText("c-presence", presence(s.presence));
     const mic = s.microphone;
-    const micOn = !sources.microphone || CAPTURING.includes(sources.microphone.state);
+    const micOn = !sources.microphone || sources.microphone.capturing;
     if (!micOn) ["c-sound", "c-speaking"].forEach((id) => setText(id, "–"));
     else if (mic && mic.level_dbfs !== null && mic.level_dbfs !== undefined) {
       setText("c-sound", t.number(mic.level_dbfs, 0) + " dBFS");
