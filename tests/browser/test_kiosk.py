@@ -67,6 +67,9 @@ def on_screen(box, viewport) -> bool:
     return left >= 0 and top >= 0 and right <= viewport["width"] and bottom <= viewport["height"] and right > left
 
 
+CODES_LOADED = "() => [...document.querySelectorAll('img.qr')].every((img) => img.complete && img.naturalWidth > 0)"
+
+
 def read_codes(page, boxes) -> list[str]:
     """The QR codes in *boxes*, read from a screenshot of the viewport: what a phone held up to the screen sees
     (an element's screenshot would capture a code even off screen)."""
@@ -218,6 +221,8 @@ def test_two_minutes_of_the_kiosk_on_four_screens_at_once(live_url, browser):
             page.add_init_script(WATCH_LAYOUT)
             page.goto(live_url + f"/kiosk?lang={lang}")
             pages.append((f"{size} {lang}", SCREENS[size], page, watch))
+        for name, _, page, _ in pages:      # the codes are pictures: the soak begins once each screen has them
+            assert eventually(page, lambda p=page: p.evaluate(CODES_LOADED), 20), (name, "the codes never loaded")
         joins: dict[str, list[float]] = {}
         looks = 0
         deadline = time.monotonic() + SOAK_S
