@@ -268,6 +268,6 @@ def test_the_lesson_says_the_kiosk_summarys_figures_in_its_words():
     labels = [label for figures_ in shown.values() for label in figures_]
     assert not [label for label in labels if label in ("People tracked so far", "Items stored", "Came in / went out")]
     serbian = dict(figures(STEPS[1], status, inventory, SR, summary))
-    assert serbian[f"Viđenih ljudi od {hm}"] == "7" and serbian[f"Prešli liniju od {hm}"] == "ušlo 0 · izašlo 2"
+    assert serbian[f"Viđenih ljudi od {hm}"] == "7" and serbian[f"Prelasci linije od {hm}"] == "ušlo 0 · izašlo 2"
     stopped = {**status, "sources": {"camera": {"state": "ended"}}}
     assert dict(figures(STEPS[1], stopped, inventory, EN, summary))["People in view"] == "–"

@@ -230,7 +230,7 @@ def test_a_stopped_camera_or_microphone_shows_dashes_on_the_kiosk_not_its_last_f
 
 
 @pytest.mark.parametrize("lang, crossed, counts", [
-    ("en", "Crossed the line since", "in 0 · out 1"), ("sr", "Prešli liniju od", "ušlo 0 · izašlo 1")])
+    ("en", "Crossed the line since", "in 0 · out 1"), ("sr", "Prelasci linije od", "ušlo 0 · izašlo 1")])
 def test_the_in_and_out_counter_says_since_when_and_who_was_inside_already(kit, client, monkeypatch, lang, crossed,
                                                                           counts):
     since = stopped(kit, monkeypatch)
