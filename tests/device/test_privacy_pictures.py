@@ -110,6 +110,21 @@ def detail(image: np.ndarray, box: tuple[int, int, int, int]) -> float:
     return float(np.abs(cv2.Laplacian(grey, cv2.CV_32F)).mean())
 
 
+def plate_on_a_phone(privacy: Privacy, passing, index: int, t: float, image: np.ndarray,
+                     costs: list[float]) -> tuple[float | None, tuple[int, int, int, int]]:
+    """How much of the plate's letters a phone's frame keeps (None when the picture shows too little of them to
+    judge), and the letters' box; the render's time goes to *costs*."""
+    started = time.perf_counter()
+    public = privacy.render(Frame(index, t, image), "public")
+    costs.append(time.perf_counter() - started)
+    px, py, pw, ph = passing.plate_box(t)
+    text = (max(0, px + 12), py + 5, min(640, px + pw - 4) - max(0, px + 12), ph - 10)
+    if text[2] < 40 or detail(image, text) < 40:
+        return None, text
+    shown = cv2.imdecode(np.frombuffer(public, np.uint8), cv2.IMREAD_COLOR)
+    return detail(shown, text) / detail(image, text), text
+
+
 @pytest.mark.parametrize("motion", [False, True], ids=["plate boxes only", "with the car's motion box"])
 def test_a_plate_found_once_stays_covered_while_the_car_drives_on(config, motion):
     """The plate is found twice 0.1 s apart (two agreeing reads), then not again: the pipeline keeps reporting
@@ -129,15 +144,10 @@ def test_a_plate_found_once_stays_covered_while_the_car_drives_on(config, motion
         state["now"] = Detections(analysed, body, plates=[passing.plate_box(last)] if last else [],
                                   plate_texts=[(passing.plate_box(found[1]), passing.plate)] if last else [])
         image = scene.render(t)
-        started = time.perf_counter()
-        public = privacy.render(Frame(index, float(t), image), "public")
-        costs.append(time.perf_counter() - started)
-        px, py, pw, ph = passing.plate_box(t)
-        text = (max(0, px + 12), py + 5, min(640, px + pw - 4) - max(0, px + 12), ph - 10)
-        if text[2] < 40 or detail(image, text) < 40:
+        kept, text = plate_on_a_phone(privacy, passing, index, float(t), image, costs)
+        if kept is None:
             continue            # the plate is (mostly) out of the picture, or someone walks in front of it
-        shown = cv2.imdecode(np.frombuffer(public, np.uint8), cv2.IMREAD_COLOR)
-        worst = max(worst, detail(shown, text) / detail(image, text))
+        worst = max(worst, kept)
         checked += 1
         seen = t, image, text
     t, image, text = seen
@@ -203,15 +213,10 @@ def test_a_plate_is_never_legible_on_phones_even_before_it_is_found(config, seed
         if index % 3 == 0:
             analyzer.process(Frame(index, float(t), image))
             found = t if found is None and analyzer.latest.plates else found
-        started = time.perf_counter()
-        public = privacy.render(Frame(index, float(t), image), "public")
-        costs.append(time.perf_counter() - started)
-        px, py, pw, ph = passing.plate_box(t)
-        text = (max(0, px + 12), py + 5, min(640, px + pw - 4) - max(0, px + 12), ph - 10)
-        if text[2] < 40 or detail(image, text) < 40:
+        share, text = plate_on_a_phone(privacy, passing, index, float(t), image, costs)
+        if share is None:
             continue            # the plate is (mostly) out of the picture, or someone stands in front of it
-        shown = cv2.imdecode(np.frombuffer(public, np.uint8), cv2.IMREAD_COLOR)
-        kept.append(detail(shown, text) / detail(image, text))
+        kept.append(share)
         before += found is None
         seen = t, image, text
     print(f"seed {seed}: plate detail on phones <= {max(kept):.0%} over {len(kept)} frames, {before} of them "
