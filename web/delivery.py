@@ -100,7 +100,6 @@ def compress(response: Response, cache: dict[str, tuple[str, bytes]] | None = No
 def init_app(app: Flask) -> None:
     versions = StaticVersions(app.static_folder)
     compressed: dict[str, tuple[str, bytes]] = {}     # static files' current versions
-    app.extensions["static_versions"] = versions
 
     @app.url_defaults
     def _version(endpoint: str, values: dict) -> None:

@@ -176,11 +176,18 @@ class Translations:
             n = int(n)
         return self.catalog.plural(n)
 
-    def timestamp(self, value: float | None) -> str:
-        """A time for a page, in the kit's local time zone: "30 Nov 2026, 14:05:09"; "–" for none."""
+    def timestamp(self, value: float | None, pattern: str | None = None) -> str:
+        """A time for a page, in the kit's local time zone: "30 Nov 2026, 14:05:09" (or *pattern*'s, "HH:mm");
+        "–" for none."""
         if value is None:
             return "–"
-        return format_datetime(datetime.fromtimestamp(value).astimezone(), DATETIME[self.code], locale=self.locale)
+        return format_datetime(datetime.fromtimestamp(value).astimezone(), pattern or DATETIME[self.code],
+                               locale=self.locale)
+
+    @functools.cached_property
+    def list_separator(self) -> str:
+        """Between the items of a list written out: "; " where the comma is the decimal sign (1,5; 2), else ", "."""
+        return "; " if self.number(0.5, 1) != "0.5" else ", "
 
     def number(self, value: float, digits: int = 3) -> str:
         """A number as the language writes it, to at most *digits* decimals: 1,234.5 / 1.234,5."""

@@ -16,15 +16,11 @@ import logging
 import math
 from typing import Any
 
+from device.notice.kinds import N_
 from device.observations import Observation
 from web.i18n import LANGUAGES, Translations, current, translations
 
 logger = logging.getLogger(__name__)
-
-
-def N_(message: str) -> str:
-    """A message to translate, marked where it is written (and found there by the catalog's test)."""
-    return message
 
 
 def ngettext(singular: str, plural: str) -> tuple[str, str]:

@@ -31,11 +31,11 @@ from typing import Any, TextIO
 
 from device.errors import StoreError
 from device.store.reading import Reads
-from device.store.schema import SCHEMA_VERSION, SIDE_TABLES, not_a_database
+from device.store.schema import SCHEMA_VERSION, SIDE_ORDER, SIDE_TABLES, not_a_database
 
 TABLES = ("observations", *SIDE_TABLES)
 KEYS = {"observations": "id", "tracks": "subject", "visitors": "subject", "snapshots": "id"}   # pages in this order
-TIMES = {"observations": "ts", "tracks": "last_seen", "visitors": "last_seen", "snapshots": "ts"}   # for since=
+TIMES = {"observations": "ts", **SIDE_ORDER}      # for since=
 TIME_COLUMNS = {"ts", "first_seen", "last_seen"}
 JSON_COLUMNS = {"value", "trajectory", "signature", "details"}
 BOOLEAN_COLUMNS = {"blurred"}

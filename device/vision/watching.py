@@ -87,7 +87,6 @@ class Watching:
                 self.skipped += frame.index - last - 1
             last = frame.index
             with self._frame_lock:
-                self._number_after()
                 self.analyzer.process(frame)
                 self._number_after()        # the tracker is made with the first frame (nobody is numbered yet)
             self.analysed += 1

@@ -7,7 +7,7 @@
   const MAX_FEED = 60;
 
   const t = window.t;     // messages in the page's language (i18n.js)
-  const { describe, clock, pacer, showSince, SENSOR_NAMES } = window.sentences;     // feed.js
+  const { describe, clock, clockOf, pacer, showSince, SENSOR_NAMES } = window.sentences;     // feed.js
 
   // The feed, readable on a phone: five or more observations come every second, so at most one line a second
   // is added, for the most telling kind waiting (a kind just shown waits a few seconds, and a kind waits its
@@ -23,9 +23,7 @@
 
   function addLine(o, n) {
     const li = document.createElement("li");
-    const time = document.createElement("time");
-    time.dateTime = new Date(o.ts * 1000).toISOString();
-    time.textContent = clock(o.ts);
+    const time = clockOf(o.ts);
     const label = document.createElement("span");
     label.className = "kind";
     const title = kinds[o.kind] ? kinds[o.kind].title : o.kind;

@@ -224,6 +224,6 @@ window.watchCamera = function (img) {
   // After the page's first paint, too: Lighthouse's simulation otherwise counts the stream's bytes, which never
   // end, as something the page's first picture waited for.
   const begin = () => requestAnimationFrame(() => setTimeout(() => { loaded = true; start(); }, 0));
-  if (loaded) begin();
+  if (document.readyState === "complete") begin();
   else window.addEventListener("load", begin, { once: true });
 };

@@ -1,5 +1,5 @@
 // awareness-kit: the live feed's sentences, times and calm pacing, for the live page (app.js) and the kiosk (kiosk.js).
-// window.sentences = { describe(o), clock(ts), pacer(options), hourMinute, showSince(el, at), SENSOR_NAMES }
+// window.sentences = { describe(o), clock(ts), clockOf(ts), pacer(options), showSince(el, at), SENSOR_NAMES }
 "use strict";
 window.sentences = (function () {
   const holder = document.getElementById("kinds-data");
@@ -18,6 +18,14 @@ window.sentences = (function () {
 
   // A time of day in the page's language (not the phone's): 14:05:09.
   const clock = (ts) => t.time(ts);
+  // An observation's time as a <time> element for a feed line: 14:05:09, its moment in dateTime.
+  function clockOf(ts) {
+    const time = document.createElement("time");
+    time.dateTime = new Date(ts * 1000).toISOString();
+    time.textContent = clock(ts);
+    return time;
+  }
+
   // Hours and minutes in the page's language (14:05), for the "since" of counts.
   const hourMinute = new Intl.DateTimeFormat(t.lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
   // The in/out counter's start (status vision.counted_since: the kit's start or the last wipe) in its <time>;
@@ -83,5 +91,5 @@ window.sentences = (function () {
     return { take, next };
   }
 
-  return { describe, clock, pacer, hourMinute, showSince, SENSOR_NAMES };
+  return { describe, clock, clockOf, pacer, showSince, SENSOR_NAMES };
 })();

@@ -7,7 +7,7 @@
 (function () {
   const $ = (id) => document.getElementById(id);
   const t = window.t;
-  const { describe, clock, pacer, hourMinute, showSince } = window.sentences;
+  const { describe, clock, clockOf, pacer, showSince } = window.sentences;
   const kinds = JSON.parse($("kinds-data").textContent);   // each kind's title, in the page's language
   const body = document.body;
 
@@ -43,21 +43,14 @@
   const compact = new Intl.NumberFormat(t.lang || document.documentElement.lang, { notation: "compact", maximumFractionDigits: 1 });
   const figure = (n) => (n > 99999 ? compact.format(n) : String(n));
 
-  // "since 15:02": the later of the day's start and the last wipe, what the summary's figures count from.
-
   function showSummary(s) {
     setText("s-people-today", figure(s.people_today));
     setText("s-faces", figure(s.faces_today));
     setText("s-phones", figure(s.phones_linked));
     setText("s-stored", figure(s.stored));      // the same count, and the same word, as the data view's
     setText("c-stored", t.n("{n} observation stored", "{n} observations stored", s.stored));
-    if (s.since) {
-      const at = new Date(s.since * 1000);
-      for (const el of document.querySelectorAll("time.since")) {
-        if (el.textContent !== hourMinute.format(at)) el.textContent = hourMinute.format(at);
-        el.dateTime = at.toISOString();
-      }
-    }
+    // "since 15:02": the later of the day's start and the last wipe, what the summary's figures count from.
+    for (const el of document.querySelectorAll("time.since")) showSince(el, s.since);
     const top = s.inferred.slice(0, 3);
     if (JSON.stringify(top) === inferredShown) return;
     inferredShown = JSON.stringify(top);
@@ -168,9 +161,7 @@
 
   function addLine(o, n) {
     const li = document.createElement("li");
-    const time = document.createElement("time");
-    time.dateTime = new Date(o.ts * 1000).toISOString();
-    time.textContent = clock(o.ts);
+    const time = clockOf(o.ts);
     const what = document.createElement("span");
     what.className = "what";
     what.textContent = describe(o);

@@ -12,10 +12,8 @@ translated when shown: each is marked N_() where it is written, so the catalog's
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from typing import Any
 
-from babel.dates import format_datetime
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, session, url_for
 
 from device.notice.kinds import N_
@@ -81,9 +79,7 @@ def _page(*, status: int = 200, message: str | None = None, wait: tuple[float, s
 
 def _clock(at: float | None) -> str | None:
     """A time of today for the page, as its language writes it: 15:52."""
-    if at is None:
-        return None
-    return format_datetime(datetime.fromtimestamp(at).astimezone(), "HH:mm", locale=current().locale)
+    return current().timestamp(at, "HH:mm") if at is not None else None
 
 
 @bp.get("")

@@ -49,8 +49,7 @@ def said(value: Any) -> str:
         return format_decimal(value, format="0.###", locale=tr.locale)     # no grouping: 1234,5 in a list stays one
     if isinstance(value, str):
         return tr.gettext(value) if value in KIT_TEXTS else value
-    comma = tr.number(0.5, 1) != "0.5"
-    between = "; " if comma else ", "
+    between = tr.list_separator
     if isinstance(value, dict):
         return "{" + between.join(f"{key}: {said(item)}" for key, item in value.items()) + "}"
     if isinstance(value, list | tuple):
