@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from pathlib import Path
 from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+def load_json(path: Path, unread: str) -> Any | None:
+    """*path*'s JSON; None when there is no file, or when it cannot be read or parsed (a warning names the file and
+    says what follows: *unread*, e.g. "using the config's defaults")."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:        # unreadable, not UTF-8, not JSON
+        logger.warning("%s cannot be read (%s): %s", path, exc, unread)
+        return None
 
 
 def save_json(path: Path, data: Any) -> None:

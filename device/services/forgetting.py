@@ -9,7 +9,6 @@ every part that remembers: the store's rows, the files, the tracker's signatures
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -17,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from device.files import save_json
+from device.files import load_json, save_json
 from device.services.visitors import Visitors
 from device.store import Store
 
@@ -79,12 +78,8 @@ class Forgetting:
 
 def _read_last(path: Path) -> dict[str, Any] | None:
     """The last wipe noted in *path*; None when there is none, or the file is damaged (said in the log)."""
-    try:
-        last = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        logger.warning("%s cannot be read (%s): the last wipe's time is not shown", path, exc)
+    last = load_json(path, "the last wipe's time is not shown")
+    if last is None:
         return None
     if not (isinstance(last, dict) and isinstance(last.get("at"), int | float) and math.isfinite(last["at"])
             and isinstance(last.get("total"), int)):

@@ -14,7 +14,6 @@ everything leaves it: the settings say nothing about anyone. A damaged file is l
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import threading
 from collections.abc import Callable
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from device.config import Config
-from device.files import save_json
+from device.files import load_json, save_json
 from device.hub import Frame
 from device.observations import KINDS, Observation
 
@@ -136,12 +135,8 @@ class Privacy:
 def _load(path: Path) -> dict[str, bool]:
     """The settings kept in *path*: {} when there is no file; those that are readable when it is damaged (a
     warning says what is wrong: the config's defaults are used instead)."""
-    try:
-        kept = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError) as exc:        # unreadable, not UTF-8, not JSON
-        logger.warning("privacy: %s cannot be read (%s): using the config's defaults", path, exc)
+    kept = load_json(path, "the privacy settings are the config's defaults")
+    if kept is None:
         return {}
     if not isinstance(kept, dict):
         logger.warning("privacy: %s is not a JSON object: using the config's defaults", path)
